@@ -1,0 +1,297 @@
+// Package action runs the GitHub Action: it reads and checks the inputs,
+// makes one STS call, masks every secret and only then exports the session to
+// the steps that follow.
+package action
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"golang.org/x/net/http/httpproxy"
+
+	"github.com/assume-role/assume-role/internal/inputs"
+	"github.com/assume-role/assume-role/internal/logcmd"
+	"github.com/assume-role/assume-role/internal/stsclient"
+)
+
+// Run runs the action's main stage. Whatever it returns, nothing has been
+// exported unless it returns nil; the caller reports a non-nil error with
+// Report.
+func Run(ctx context.Context, env Env) error {
+	env.init()
+	log := logcmd.New(env.Stdout)
+	r := &runner{env: &env, log: log}
+	err := r.run(ctx)
+	if err == nil {
+		err = log.Err()
+	}
+	return err
+}
+
+type runner struct {
+	env *Env
+	log *logcmd.Logger
+	cfg *inputs.Config
+}
+
+func (r *runner) run(ctx context.Context) error {
+	raw := inputs.FromEnviron(r.env.Environ)
+	// Mask the secret inputs before anything else is printed: even a failed
+	// parse must not be able to show them. The runner masks values that come
+	// from secrets, but not keys pasted into a with: block or built by an
+	// expression.
+	for _, name := range inputs.SecretInputs {
+		r.log.Mask(raw[inputs.Prefix+strings.ToUpper(name)])
+	}
+	cfg, err := inputs.Parse(raw)
+	if err != nil {
+		return err
+	}
+	r.cfg = cfg
+
+	// Check the file-command targets before calling STS: a session that
+	// cannot be exported should not be created.
+	targets, err := openTargets(r.env)
+	if err != nil {
+		return err
+	}
+
+	if cfg.ActionTimeoutS > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, time.Duration(cfg.ActionTimeoutS)*time.Second)
+		defer cancel()
+	}
+
+	endpoint, why := r.endpoint()
+	r.log.Debug(fmt.Sprintf("STS endpoint: %s (%s)", endpoint, why))
+	if strings.HasPrefix(endpoint, "http:") && !inputs.IsLoopback(endpoint) {
+		r.log.Warning("the STS endpoint " + endpoint + " uses plain HTTP: the session's credentials cross the network unencrypted")
+	}
+
+	res, err := r.obtain(ctx, endpoint)
+	if err != nil {
+		if ctx.Err() != nil && cfg.ActionTimeoutS > 0 {
+			return &TimeoutError{Seconds: int64(cfg.ActionTimeoutS), Err: err}
+		}
+		return err
+	}
+	if cfg.MaskAccountID {
+		r.log.Mask(res.account)
+	}
+	if err := r.checkAccount(res.account); err != nil {
+		return err
+	}
+	exp, err := buildExports(cfg, res, r.env.Now())
+	if err != nil {
+		return err
+	}
+	if err := r.log.Err(); err != nil {
+		// The masks may not have reached the runner: export nothing.
+		return fmt.Errorf("writing the log: %w", err)
+	}
+	if err := targets.write(exp, r.env.Rand); err != nil {
+		return err
+	}
+	if err := targets.writeSummary(exp); err != nil {
+		r.log.Warning(fmt.Sprintf("the step summary was not written: %v", err))
+	}
+	r.log.Info(res.message)
+	return nil
+}
+
+// result is what a flow produced: the identity, and the credentials to
+// export (nil when the job's existing credentials stay in place).
+type result struct {
+	session *stsclient.Session
+	arn     string
+	account string
+	source  string
+	message string
+	// exportKeys is false when the credentials already are where later
+	// steps find them (ambient credentials that were only checked).
+	exportKeys bool
+}
+
+// obtain runs the flow the inputs ask for and returns its result. It masks
+// every credential it meets as soon as it has it.
+func (r *runner) obtain(ctx context.Context, endpoint string) (*result, error) {
+	cfg := r.cfg
+	if cfg.UseExistingCredentials {
+		res, err := r.existing(ctx, endpoint)
+		if err == nil {
+			return res, nil
+		}
+		r.log.Info(fmt.Sprintf("use-existing-credentials: the job has no valid credentials (%v); getting new ones", err))
+		if cfg.AccessKeyID == "" && cfg.RoleToAssume == "" {
+			return nil, err
+		}
+	}
+
+	src, err := chooseSource(ctx, cfg, r.env)
+	if err != nil {
+		return nil, err
+	}
+	creds, err := src.retrieve(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r.log.Mask(creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken)
+	client := r.client(endpoint, src)
+
+	if cfg.RoleToAssume == "" {
+		r.log.Info(fmt.Sprintf("Checking credentials from %s (%s), no role to assume", src.name, src.why))
+		arn, account, err := client.CallerIdentity(ctx)
+		if err != nil {
+			return nil, &CallError{Source: src.name, Err: err}
+		}
+		res := &result{arn: arn, account: account, source: src.name, exportKeys: !src.ambient}
+		res.message = fmt.Sprintf("Credentials are valid: %s", arn)
+		if !src.ambient {
+			res.session = &stsclient.Session{AccessKeyID: creds.AccessKeyID, SecretAccessKey: creds.SecretAccessKey,
+				SessionToken: creds.SessionToken, ARN: arn, AccountID: account}
+			if creds.CanExpire {
+				res.session.Expiration = creds.Expires.UTC()
+			}
+		}
+		return res, nil
+	}
+
+	if cfg.NeedsAccount() {
+		// A bare role name needs the caller's account: the one case with a
+		// second STS call.
+		_, account, err := client.CallerIdentity(ctx)
+		if err != nil {
+			return nil, &CallError{Source: src.name, Err: err}
+		}
+		cfg.ExpandRole(account)
+		r.log.Info(fmt.Sprintf("role-to-assume %s is a role name: assuming %s in the caller's account", cfg.RoleToAssume, cfg.RoleARN))
+	}
+	r.log.Info(fmt.Sprintf("Assuming %s with credentials from %s (%s)", cfg.RoleARN, src.name, src.why))
+	s, err := client.AssumeRole(ctx, stsclient.AssumeRoleInput{
+		RoleARN:     cfg.RoleARN,
+		SessionName: cfg.RoleSessionName,
+		Duration:    int32(cfg.RoleDurationSeconds),
+		ExternalID:  cfg.RoleExternalID,
+		Policy:      cfg.InlineSessionPolicy,
+		PolicyARNs:  cfg.ManagedSessionPolicies,
+	})
+	if err != nil {
+		return nil, &CallError{Source: src.name, Role: cfg.RoleARN, Err: err}
+	}
+	r.log.Mask(s.AccessKeyID, s.SecretAccessKey, s.SessionToken)
+	return &result{
+		session: s, arn: s.ARN, account: s.AccountID, source: src.name, exportKeys: true,
+		message: fmt.Sprintf("Assumed %s as %s; the session expires at %s (in %s)",
+			cfg.RoleARN, s.ARN, s.Expiration.Format(time.RFC3339), s.Expiration.Sub(r.env.Now()).Round(time.Minute)),
+	}, nil
+}
+
+// existing checks the credentials the job already has.
+func (r *runner) existing(ctx context.Context, endpoint string) (*result, error) {
+	env := *r.env
+	probe := *r.cfg
+	probe.AccessKeyID, probe.SecretAccessKey, probe.SessionToken = "", "", ""
+	src, err := chooseSource(ctx, &probe, &env)
+	if err != nil {
+		return nil, err
+	}
+	creds, err := src.retrieve(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r.log.Mask(creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken)
+	arn, account, err := r.client(endpoint, src).CallerIdentity(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &result{arn: arn, account: account, source: src.name,
+		message: fmt.Sprintf("use-existing-credentials: keeping the job's valid credentials (%s) from %s", arn, src.name)}, nil
+}
+
+func (r *runner) checkAccount(account string) error {
+	if len(r.cfg.AllowedAccountIDs) == 0 {
+		return nil
+	}
+	for _, id := range r.cfg.AllowedAccountIDs {
+		if id == account {
+			return nil
+		}
+	}
+	return &AccountNotAllowedError{Account: account, Allowed: r.cfg.AllowedAccountIDs}
+}
+
+// client builds the STS client for one source of credentials.
+func (r *runner) client(endpoint string, src *source) *stsclient.Client {
+	return stsclient.New(stsclient.Options{
+		Region:      r.cfg.Region,
+		Endpoint:    endpoint,
+		Credentials: src.provider,
+		HTTPClient:  r.httpClient(),
+		MaxAttempts: r.cfg.Attempts(),
+		OnRetry: func(attempt int, wait time.Duration, err error) {
+			r.log.Info(fmt.Sprintf("STS attempt %d of %d failed (%v); retrying in %s",
+				attempt, r.cfg.Attempts(), err, wait.Round(time.Millisecond)))
+		},
+	})
+}
+
+// endpoint resolves the STS endpoint override: the sts-endpoint input, then
+// the SDK's standard variables. Empty means the SDK's regional endpoint.
+func (r *runner) endpoint() (string, string) {
+	switch {
+	case r.cfg.STSEndpoint != "":
+		return r.cfg.STSEndpoint, "input sts-endpoint"
+	case r.env.getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS") == "true":
+	case r.env.getenv("AWS_ENDPOINT_URL_STS") != "":
+		return r.env.getenv("AWS_ENDPOINT_URL_STS"), "AWS_ENDPOINT_URL_STS"
+	case r.env.getenv("AWS_ENDPOINT_URL") != "":
+		return r.env.getenv("AWS_ENDPOINT_URL"), "AWS_ENDPOINT_URL"
+	}
+	return "", "the SDK's regional endpoint for " + r.cfg.Region
+}
+
+// attemptTimeout bounds the wait for one STS answer, so that a request that
+// never gets a response is retried rather than eating the whole step.
+const attemptTimeout = 10 * time.Second
+
+func (r *runner) httpClient() *http.Client {
+	if r.env.Transport != nil {
+		return &http.Client{Transport: r.env.Transport}
+	}
+	proxy := r.proxyFunc()
+	c := awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+		t.Proxy = func(req *http.Request) (*url.URL, error) { return proxy(req.URL) }
+		t.ResponseHeaderTimeout = attemptTimeout
+	})
+	return &http.Client{Transport: c.GetTransport()}
+}
+
+// proxyFunc uses the http-proxy and no-proxy inputs, then the usual
+// variables, read from the injected environment.
+func (r *runner) proxyFunc() func(*url.URL) (*url.URL, error) {
+	first := func(names ...string) string {
+		for _, n := range names {
+			if v := r.env.getenv(n); v != "" {
+				return v
+			}
+		}
+		return ""
+	}
+	pc := httpproxy.Config{
+		HTTPProxy:  first("HTTP_PROXY", "http_proxy"),
+		HTTPSProxy: first("HTTPS_PROXY", "https_proxy"),
+		NoProxy:    first("NO_PROXY", "no_proxy"),
+	}
+	if r.cfg.HTTPProxy != "" {
+		pc.HTTPProxy, pc.HTTPSProxy = r.cfg.HTTPProxy, r.cfg.HTTPProxy
+	}
+	if r.cfg.NoProxy != "" {
+		pc.NoProxy = r.cfg.NoProxy
+	}
+	return pc.ProxyFunc()
+}

@@ -1,0 +1,49 @@
+package action
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+)
+
+// Env is everything the action takes from the outside world. main fills it
+// from the process; tests fill it by hand, so no test touches the process
+// environment.
+type Env struct {
+	// Environ is the environment as "NAME=value" pairs (os.Environ).
+	Environ []string
+	// Stdout receives the log and workflow commands.
+	Stdout io.Writer
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Rand feeds the file-command delimiters; nil means crypto/rand.
+	Rand io.Reader
+	// Transport, when set, replaces the HTTP transport to STS (tests only).
+	Transport http.RoundTripper
+	// AmbientCredentials resolves the AWS SDK's default credential chain
+	// (shared files and profiles, web identity, container and instance
+	// metadata) for when the user asked for ambient credentials. skipEnv asks
+	// it to leave out AWS_ACCESS_KEY_ID and friends (unset-current-credentials).
+	AmbientCredentials func(ctx context.Context, region string, skipEnv bool) (aws.CredentialsProvider, error)
+
+	vars map[string]string
+}
+
+func (e *Env) init() {
+	e.vars = make(map[string]string, len(e.Environ))
+	for _, kv := range e.Environ {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			e.vars[k] = v
+		}
+	}
+	if e.Now == nil {
+		e.Now = time.Now
+	}
+}
+
+// getenv returns a variable of the step's environment.
+func (e *Env) getenv(name string) string { return e.vars[name] }

@@ -1,0 +1,96 @@
+package action
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/assume-role/assume-role/internal/filecmd"
+	"github.com/assume-role/assume-role/internal/inputs"
+)
+
+// exports is everything the step hands to later steps, assembled in full
+// before anything is written.
+type exports struct {
+	env     []filecmd.Entry
+	outputs []filecmd.Entry
+	summary string
+}
+
+func buildExports(cfg *inputs.Config, res *result, now time.Time) (*exports, error) {
+	e := &exports{}
+	e.env = append(e.env,
+		filecmd.Entry{Name: "AWS_REGION", Value: cfg.Region},
+		filecmd.Entry{Name: "AWS_DEFAULT_REGION", Value: cfg.Region},
+	)
+	s := res.session
+	var expiration string
+	if s != nil && !s.Expiration.IsZero() {
+		expiration = s.Expiration.UTC().Format(time.RFC3339)
+	}
+	switch {
+	case res.exportKeys && s != nil && cfg.OutputEnvCredentials:
+		// The token and expiration are written even when empty, so that a
+		// session token or expiry exported by an earlier step cannot pair up
+		// with these keys.
+		e.env = append(e.env,
+			filecmd.Entry{Name: "AWS_ACCESS_KEY_ID", Value: s.AccessKeyID},
+			filecmd.Entry{Name: "AWS_SECRET_ACCESS_KEY", Value: s.SecretAccessKey},
+			filecmd.Entry{Name: "AWS_SESSION_TOKEN", Value: s.SessionToken},
+			filecmd.Entry{Name: "AWS_CREDENTIAL_EXPIRATION", Value: expiration},
+		)
+	case cfg.UnsetCurrentCredentials && res.exportKeys:
+		for _, name := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_CREDENTIAL_EXPIRATION"} {
+			e.env = append(e.env, filecmd.Entry{Name: name})
+		}
+	}
+
+	e.outputs = append(e.outputs,
+		filecmd.Entry{Name: "aws-account-id", Value: res.account},
+		filecmd.Entry{Name: "authenticated-arn", Value: res.arn},
+	)
+	if cfg.OutputCredentials && s != nil && res.exportKeys {
+		e.outputs = append(e.outputs,
+			filecmd.Entry{Name: "aws-access-key-id", Value: s.AccessKeyID},
+			filecmd.Entry{Name: "aws-secret-access-key", Value: s.SecretAccessKey},
+		)
+		if s.SessionToken != "" {
+			e.outputs = append(e.outputs, filecmd.Entry{Name: "aws-session-token", Value: s.SessionToken})
+		}
+		if expiration != "" {
+			e.outputs = append(e.outputs, filecmd.Entry{Name: "aws-expiration", Value: expiration})
+		}
+	}
+	e.summary = summary(cfg, res, expiration, now)
+	return e, nil
+}
+
+// summary is a short Markdown table of who later steps are. It holds no
+// secret; with mask-aws-account-id the account is left out of it, since the
+// runner masks a summary only line by line after upload.
+func summary(cfg *inputs.Config, res *result, expiration string, now time.Time) string {
+	arn, account := res.arn, res.account
+	if cfg.MaskAccountID {
+		arn = strings.ReplaceAll(arn, account, "***")
+		account = "*** (mask-aws-account-id)"
+	}
+	var b strings.Builder
+	b.WriteString("### AWS credentials\n\n| | |\n|---|---|\n")
+	row := func(k, v string) { fmt.Fprintf(&b, "| %s | %s |\n", k, v) }
+	row("Identity", "`"+arn+"`")
+	row("Account", account)
+	row("Region", cfg.Region)
+	row("Credentials from", res.source)
+	switch {
+	case expiration != "":
+		row("Expires", fmt.Sprintf("%s (in %s)", expiration, res.session.Expiration.Sub(now).Round(time.Minute)))
+	case res.exportKeys:
+		row("Expires", "never (long-term keys)")
+	}
+	exported := "AWS_REGION, AWS_DEFAULT_REGION"
+	if res.exportKeys && cfg.OutputEnvCredentials {
+		exported += ", AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_CREDENTIAL_EXPIRATION"
+	}
+	row("Exported to env", exported)
+	return b.String()
+}

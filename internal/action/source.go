@@ -1,0 +1,95 @@
+package action
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/assume-role/assume-role/internal/inputs"
+)
+
+// source is where the credentials that sign the STS call come from, and why
+// that source was chosen; both are logged so that a user can see which of the
+// job's credentials the action used.
+type source struct {
+	name     string
+	why      string
+	provider aws.CredentialsProvider
+	// ambient is true when the credentials were already in the job (env or
+	// the SDK's default chain) rather than given as inputs.
+	ambient bool
+}
+
+// NoCredentialsError means no source of credentials could be found.
+type NoCredentialsError struct {
+	Why string
+	Err error
+}
+
+func (e *NoCredentialsError) Error() string {
+	msg := "no AWS credentials to sign the STS call: " + e.Why
+	if e.Err != nil {
+		msg += fmt.Sprintf(" (%v)", e.Err)
+	}
+	return msg
+}
+
+func (e *NoCredentialsError) Unwrap() error { return e.Err }
+
+// chooseSource picks the credentials that sign the STS call. Ambient
+// credentials (exported by an earlier step, or from the runner's machine) are
+// used only when no keys were given: an earlier step's session must never be
+// picked up by accident.
+func chooseSource(ctx context.Context, cfg *inputs.Config, env *Env) (*source, error) {
+	if cfg.AccessKeyID != "" {
+		return &source{
+			name:     "the aws-access-key-id and aws-secret-access-key inputs",
+			why:      "keys were given as inputs",
+			provider: credentials.NewStaticCredentialsProvider(cfg.AccessKeyID, cfg.SecretAccessKey, cfg.SessionToken),
+		}, nil
+	}
+	why := "no keys were given as inputs"
+	if cfg.RoleChaining {
+		why = "role-chaining is true"
+	}
+	if !cfg.UnsetCurrentCredentials {
+		id, secret := env.getenv("AWS_ACCESS_KEY_ID"), env.getenv("AWS_SECRET_ACCESS_KEY")
+		if id != "" && secret != "" {
+			return &source{
+				name:     "AWS_ACCESS_KEY_ID in the step's environment (exported by an earlier step)",
+				why:      why,
+				provider: credentials.NewStaticCredentialsProvider(id, secret, env.getenv("AWS_SESSION_TOKEN")),
+				ambient:  true,
+			}, nil
+		}
+	}
+	if env.AmbientCredentials == nil {
+		return nil, &NoCredentialsError{Why: "no keys were given and the environment has none"}
+	}
+	p, err := env.AmbientCredentials(ctx, cfg.Region, cfg.UnsetCurrentCredentials)
+	if err != nil {
+		return nil, &NoCredentialsError{Why: "loading the AWS SDK's default credential chain failed", Err: err}
+	}
+	return &source{
+		name:     "the AWS SDK's default credential chain (shared config, web identity, container or instance metadata)",
+		why:      why + " and the environment has no AWS_ACCESS_KEY_ID",
+		provider: aws.NewCredentialsCache(p),
+		ambient:  true,
+	}, nil
+}
+
+// retrieve gets the credentials now, so that a missing source is reported as
+// such rather than as a failed STS call, and so that they can be masked.
+func (s *source) retrieve(ctx context.Context) (aws.Credentials, error) {
+	c, err := s.provider.Retrieve(ctx)
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+			return c, err
+		}
+		return c, &NoCredentialsError{Why: "none of " + s.name + " could be read", Err: err}
+	}
+	return c, nil
+}

@@ -1,0 +1,436 @@
+// Package inputs turns the action's inputs (INPUT_* environment variables, as
+// the runner passes them to a container action) into one validated Config.
+package inputs
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"reflect"
+	"regexp"
+	"strings"
+
+	"github.com/caarlos0/env/v11"
+)
+
+// Config holds every input the action understands. Names and meanings follow
+// aws-actions/configure-aws-credentials v6 so that a workflow switches by
+// changing its uses: line.
+type Config struct {
+	Region                  string `env:"AWS-REGION"`
+	RoleToAssume            string `env:"ROLE-TO-ASSUME"`
+	RoleSessionName         string `env:"ROLE-SESSION-NAME" envDefault:"GitHubActions"`
+	RoleDurationSeconds     int    `env:"ROLE-DURATION-SECONDS" envDefault:"3600"`
+	RoleExternalID          string `env:"ROLE-EXTERNAL-ID"`
+	AccessKeyID             string `env:"AWS-ACCESS-KEY-ID" secret:"true"`
+	SecretAccessKey         string `env:"AWS-SECRET-ACCESS-KEY" secret:"true"`
+	SessionToken            string `env:"AWS-SESSION-TOKEN" secret:"true"`
+	RoleChaining            bool   `env:"ROLE-CHAINING"`
+	InlineSessionPolicy     string `env:"INLINE-SESSION-POLICY"`
+	ManagedSessionPolicies  Lines  `env:"MANAGED-SESSION-POLICIES"`
+	MaskAccountID           bool   `env:"MASK-AWS-ACCOUNT-ID"`
+	OutputCredentials       bool   `env:"OUTPUT-CREDENTIALS"`
+	OutputEnvCredentials    bool   `env:"OUTPUT-ENV-CREDENTIALS" envDefault:"true"`
+	UnsetCurrentCredentials bool   `env:"UNSET-CURRENT-CREDENTIALS"`
+	AllowedAccountIDs       List   `env:"ALLOWED-ACCOUNT-IDS"`
+	DisableRetry            bool   `env:"DISABLE-RETRY"`
+	RetryMaxAttempts        int    `env:"RETRY-MAX-ATTEMPTS" envDefault:"12"`
+	ActionTimeoutS          int    `env:"ACTION-TIMEOUT-S"`
+	UseExistingCredentials  bool   `env:"USE-EXISTING-CREDENTIALS"`
+	STSEndpoint             string `env:"STS-ENDPOINT"`
+	HTTPProxy               string `env:"HTTP-PROXY"`
+	NoProxy                 string `env:"NO-PROXY"`
+
+	// Derived by Validate.
+
+	// RoleARN is RoleToAssume as a full ARN, or empty when it is a bare
+	// name that needs the caller's account (see NeedsAccount).
+	RoleARN string
+	// Partition is the AWS partition of Region (aws, aws-cn, aws-us-gov, ...).
+	Partition string
+}
+
+// Prefix is what the runner puts before an input's upper-cased name.
+const Prefix = "INPUT_"
+
+// Limits from STS and IAM, checked before any call so that a typo fails in
+// milliseconds with a message naming the input.
+const (
+	MinDuration        = 900
+	MaxDuration        = 43200
+	ChainedMaxDuration = 3600
+	maxPolicyChars     = 2048
+	maxManagedPolicies = 10
+	maxAttempts        = 100
+)
+
+// SecretInputs are the inputs whose values must be masked before anything is
+// printed and never appear in a message.
+var SecretInputs = []string{"aws-access-key-id", "aws-secret-access-key", "aws-session-token"}
+
+// InputError says which input is wrong, what is wrong with its value and what
+// would be accepted. Value is empty for secret inputs.
+type InputError struct {
+	Input   string
+	Value   string
+	Problem string
+	Fix     string
+}
+
+func (e *InputError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "input %s", e.Input)
+	if e.Value != "" {
+		fmt.Fprintf(&b, " (%s)", quote(e.Value))
+	}
+	fmt.Fprintf(&b, " %s", e.Problem)
+	if e.Fix != "" {
+		fmt.Fprintf(&b, ": %s", e.Fix)
+	}
+	return b.String()
+}
+
+// quote shows a value safely on one line and cut to a readable length: values
+// can be huge or contain newlines and workflow-command text.
+func quote(v string) string {
+	const max = 80
+	if r := []rune(v); len(r) > max {
+		return fmt.Sprintf("%q…", string(r[:max]))
+	}
+	return fmt.Sprintf("%q", v)
+}
+
+// FromEnviron collects the inputs from environ ("NAME=value" pairs, as
+// os.Environ returns them), trimming surrounding white space as the toolkit's
+// getInput does.
+func FromEnviron(environ []string) map[string]string {
+	m := make(map[string]string)
+	for _, kv := range environ {
+		name, value, ok := strings.Cut(kv, "=")
+		if ok && strings.HasPrefix(name, Prefix) {
+			m[name] = strings.TrimSpace(value)
+		}
+	}
+	return m
+}
+
+// Parse reads the inputs from m (keys like "INPUT_AWS-REGION") and validates
+// them. Every error is an *InputError.
+func Parse(m map[string]string) (*Config, error) {
+	var c Config
+	err := env.ParseWithOptions(&c, env.Options{
+		Environment: m,
+		Prefix:      Prefix,
+		FuncMap: map[reflect.Type]env.ParserFunc{
+			reflect.TypeFor[bool](): parseBool,
+			reflect.TypeFor[int]():  parseInt,
+		},
+	})
+	if err != nil {
+		return nil, parseError(err, m)
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// parseError turns the env library's aggregate error into an InputError for
+// the first field it names, in the struct's order.
+func parseError(err error, m map[string]string) error {
+	var agg env.AggregateError
+	if !errors.As(err, &agg) {
+		return fmt.Errorf("reading inputs: %w", err)
+	}
+	for _, e := range agg.Errors {
+		var pe env.ParseError
+		if !errors.As(e, &pe) {
+			continue
+		}
+		f, ok := reflect.TypeFor[Config]().FieldByName(pe.Name)
+		if !ok {
+			continue
+		}
+		input := strings.ToLower(f.Tag.Get("env"))
+		ie := &InputError{Input: input, Problem: pe.Err.Error()}
+		if f.Tag.Get("secret") == "" {
+			ie.Value = m[Prefix+f.Tag.Get("env")]
+		}
+		switch {
+		case errors.Is(pe.Err, errNotBool):
+			ie.Fix = "use true or false (also True, TRUE, False, FALSE), or leave it empty for the default"
+		case errors.Is(pe.Err, errNotInt):
+			ie.Fix = "use digits only, such as 3600"
+		}
+		return ie
+	}
+	return fmt.Errorf("reading inputs: %w", err)
+}
+
+var (
+	regionRE      = regexp.MustCompile(`^[a-z0-9-]+$`)
+	sessionNameRE = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
+	externalIDRE  = regexp.MustCompile(`^[\w+=,.@:/-]+$`)
+	roleNameRE    = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
+	roleARNRE     = regexp.MustCompile(`^arn:([a-z0-9-]+):iam::(\d{12}):role/(?:[\x21-\x7e]*/)?[\w+=,.@-]{1,64}$`)
+	policyARNRE   = regexp.MustCompile(`^arn:([a-z0-9-]+):iam::(\d{12}|aws):policy/(?:[\x21-\x7e]*/)?[\w+=,.@-]{1,128}$`)
+	accountIDRE   = regexp.MustCompile(`^\d{12}$`)
+	accessKeyRE   = regexp.MustCompile(`^[A-Z0-9]{16,128}$`)
+)
+
+// Validate checks each input and the rules between them, and fills in the
+// derived fields. Every error is an *InputError.
+func (c *Config) Validate() error {
+	checks := []func() error{
+		c.checkRegion, c.checkRole, c.checkSession, c.checkKeys,
+		c.checkPolicies, c.checkAccounts, c.checkNetwork, c.checkRetry,
+	}
+	for _, check := range checks {
+		if err := check(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *Config) checkRegion() error {
+	switch {
+	case c.Region == "":
+		return &InputError{Input: "aws-region", Problem: "is required",
+			Fix: "set it to the region whose STS endpoint to use, such as us-east-1"}
+	case !regionRE.MatchString(c.Region):
+		return &InputError{Input: "aws-region", Value: c.Region, Problem: "is not a region code",
+			Fix: "use lowercase letters, digits and hyphens only, such as us-east-1 or eu-west-2"}
+	}
+	c.Partition = PartitionOf(c.Region)
+	return nil
+}
+
+func (c *Config) checkRole() error {
+	r := c.RoleToAssume
+	switch {
+	case r == "":
+		if c.RoleChaining {
+			return &InputError{Input: "role-chaining", Value: "true", Problem: "needs role-to-assume",
+				Fix: "set role-to-assume to the role to chain into, or remove role-chaining"}
+		}
+		return nil
+	case strings.HasPrefix(r, "arn:"):
+		m := roleARNRE.FindStringSubmatch(r)
+		if m == nil {
+			return &InputError{Input: "role-to-assume", Value: r, Problem: "is not an IAM role ARN",
+				Fix: "use arn:<partition>:iam::<12-digit account>:role/<name>, or just the role name"}
+		}
+		if m[1] != c.Partition {
+			return &InputError{Input: "role-to-assume", Value: r,
+				Problem: fmt.Sprintf("is in partition %s but aws-region %s is in partition %s", m[1], c.Region, c.Partition),
+				Fix:     "STS can only assume a role in its own partition: use a region of the role's partition"}
+		}
+		c.RoleARN = r
+	case roleNameRE.MatchString(r):
+		// A bare name is expanded with the caller's account once it is known.
+	default:
+		return &InputError{Input: "role-to-assume", Value: r, Problem: "is neither a role ARN nor a role name",
+			Fix: "use arn:<partition>:iam::<12-digit account>:role/<name>, or a name of 1-64 letters, digits and +=,.@_-"}
+	}
+	return nil
+}
+
+// NeedsAccount reports whether role-to-assume is a bare role name, which can
+// only be expanded to an ARN once the caller's account is known.
+func (c *Config) NeedsAccount() bool { return c.RoleToAssume != "" && c.RoleARN == "" }
+
+// ExpandRole sets RoleARN from a bare role name and the caller's account.
+func (c *Config) ExpandRole(account string) {
+	if c.NeedsAccount() {
+		c.RoleARN = fmt.Sprintf("arn:%s:iam::%s:role/%s", c.Partition, account, c.RoleToAssume)
+	}
+}
+
+func (c *Config) checkSession() error {
+	if !sessionNameRE.MatchString(c.RoleSessionName) {
+		return &InputError{Input: "role-session-name", Value: c.RoleSessionName, Problem: "is not a valid session name",
+			Fix: "use 2-64 characters of letters, digits and +=,.@_-"}
+	}
+	d := c.RoleDurationSeconds
+	if d < MinDuration || d > MaxDuration {
+		return &InputError{Input: "role-duration-seconds", Value: fmt.Sprint(d), Problem: "is out of range",
+			Fix: fmt.Sprintf("use %d to %d seconds (and at most the role's maximum session duration)", MinDuration, MaxDuration)}
+	}
+	if c.RoleChaining && d > ChainedMaxDuration {
+		return &InputError{Input: "role-duration-seconds", Value: fmt.Sprint(d), Problem: "is more than STS allows for a chained role session",
+			Fix: fmt.Sprintf("with role-chaining, STS caps the session at %d seconds: use %d or less", ChainedMaxDuration, ChainedMaxDuration)}
+	}
+	if id := c.RoleExternalID; id != "" && (len(id) < 2 || len(id) > 1224 || !externalIDRE.MatchString(id)) {
+		return &InputError{Input: "role-external-id", Value: c.RoleExternalID, Problem: "is not a valid external ID",
+			Fix: "use 2-1224 characters of letters, digits and +=,.@:/_-"}
+	}
+	return nil
+}
+
+func (c *Config) checkKeys() error {
+	switch {
+	case c.AccessKeyID != "" && c.SecretAccessKey == "":
+		return &InputError{Input: "aws-secret-access-key", Problem: "is empty while aws-access-key-id is set",
+			Fix: "pass both keys (for example from secrets), or neither"}
+	case c.AccessKeyID == "" && c.SecretAccessKey != "":
+		return &InputError{Input: "aws-access-key-id", Problem: "is empty while aws-secret-access-key is set",
+			Fix: "pass both keys (for example from secrets), or neither"}
+	case c.SessionToken != "" && c.AccessKeyID == "":
+		return &InputError{Input: "aws-session-token", Problem: "is set without aws-access-key-id and aws-secret-access-key",
+			Fix: "a session token belongs to a key pair: pass all three"}
+	case c.AccessKeyID != "" && !accessKeyRE.MatchString(c.AccessKeyID):
+		return &InputError{Input: "aws-access-key-id", Problem: "does not look like an access key ID",
+			Fix: "it is 16 or more uppercase letters and digits, such as AKIA...; check that the secret holds the key ID, not the secret key"}
+	case c.AccessKeyID != "" && c.RoleChaining:
+		return &InputError{Input: "role-chaining", Value: "true", Problem: "conflicts with aws-access-key-id",
+			Fix: "role-chaining assumes the role with the credentials an earlier step exported; remove the keys, or remove role-chaining to assume the role with the keys"}
+	}
+	return nil
+}
+
+func (c *Config) checkPolicies() error {
+	if p := c.InlineSessionPolicy; p != "" {
+		var doc map[string]any
+		if err := json.Unmarshal([]byte(p), &doc); err != nil {
+			return &InputError{Input: "inline-session-policy", Value: p, Problem: "is not a JSON policy document",
+				Fix: fmt.Sprintf("give an IAM policy as one JSON object (%v)", err)}
+		}
+		var buf bytes.Buffer
+		_ = json.Compact(&buf, []byte(p)) // valid JSON: Unmarshal succeeded
+		if buf.Len() > maxPolicyChars {
+			return &InputError{Input: "inline-session-policy", Value: p,
+				Problem: fmt.Sprintf("is %d characters without white space", buf.Len()),
+				Fix:     fmt.Sprintf("STS accepts at most %d: shorten it or move statements into managed-session-policies", maxPolicyChars)}
+		}
+		c.InlineSessionPolicy = buf.String()
+	}
+	if n := len(c.ManagedSessionPolicies); n > maxManagedPolicies {
+		return &InputError{Input: "managed-session-policies", Problem: fmt.Sprintf("lists %d policies", n),
+			Fix: fmt.Sprintf("STS accepts at most %d managed session policies", maxManagedPolicies)}
+	}
+	for _, arn := range c.ManagedSessionPolicies {
+		m := policyARNRE.FindStringSubmatch(arn)
+		if m == nil {
+			return &InputError{Input: "managed-session-policies", Value: arn, Problem: "is not an IAM policy ARN",
+				Fix: "give one ARN a line, such as arn:aws:iam::aws:policy/ReadOnlyAccess"}
+		}
+		if m[1] != c.Partition {
+			return &InputError{Input: "managed-session-policies", Value: arn,
+				Problem: fmt.Sprintf("is in partition %s, not %s of aws-region %s", m[1], c.Partition, c.Region),
+				Fix:     "use policies of the role's partition"}
+		}
+	}
+	return nil
+}
+
+func (c *Config) checkAccounts() error {
+	for _, id := range c.AllowedAccountIDs {
+		if !accountIDRE.MatchString(id) {
+			return &InputError{Input: "allowed-account-ids", Value: id, Problem: "is not an AWS account ID",
+				Fix: "give 12-digit account IDs separated by commas, such as 111111111111,222222222222"}
+		}
+	}
+	return nil
+}
+
+func (c *Config) checkNetwork() error {
+	if c.STSEndpoint != "" {
+		if err := checkURL(c.STSEndpoint, "http", "https"); err != nil {
+			return &InputError{Input: "sts-endpoint", Value: c.STSEndpoint, Problem: err.Error(),
+				Fix: "give a full URL such as https://sts.us-east-1.amazonaws.com"}
+		}
+	}
+	if c.HTTPProxy != "" {
+		if err := checkURL(c.HTTPProxy, "http", "https", "socks5"); err != nil {
+			return &InputError{Input: "http-proxy", Value: redactUserinfo(c.HTTPProxy), Problem: err.Error(),
+				Fix: "give a proxy URL such as http://proxy.example.com:3128"}
+		}
+	}
+	return nil
+}
+
+func (c *Config) checkRetry() error {
+	if n := c.RetryMaxAttempts; n < 1 || n > maxAttempts {
+		return &InputError{Input: "retry-max-attempts", Value: fmt.Sprint(n), Problem: "is out of range",
+			Fix: fmt.Sprintf("give the total number of attempts, 1 to %d (1 means no retry)", maxAttempts)}
+	}
+	if c.ActionTimeoutS < 0 {
+		return &InputError{Input: "action-timeout-s", Value: fmt.Sprint(c.ActionTimeoutS), Problem: "is negative",
+			Fix: "give the step's time limit in seconds, or leave it empty for none"}
+	}
+	return nil
+}
+
+// Attempts is the total number of tries for each STS call.
+func (c *Config) Attempts() int {
+	if c.DisableRetry {
+		return 1
+	}
+	return c.RetryMaxAttempts
+}
+
+func checkURL(raw string, schemes ...string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return errors.New("is not a URL")
+	}
+	for _, s := range schemes {
+		if u.Scheme == s {
+			if u.Host == "" {
+				return errors.New("has no host")
+			}
+			return nil
+		}
+	}
+	return fmt.Errorf("has scheme %q, not one of %s", u.Scheme, strings.Join(schemes, ", "))
+}
+
+// redactUserinfo drops a password from a proxy URL before it is shown.
+func redactUserinfo(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	return u.Redacted()
+}
+
+// IsLoopback reports whether rawURL points at this machine, where plain HTTP
+// does not cross a network.
+func IsLoopback(rawURL string) bool {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return false
+	}
+	h := u.Hostname()
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+// PartitionOf names the AWS partition a region belongs to. Regions outside
+// the special prefixes are in the commercial partition.
+func PartitionOf(region string) string {
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	case strings.HasPrefix(region, "us-isob-"):
+		return "aws-iso-b"
+	case strings.HasPrefix(region, "us-isof-"):
+		return "aws-iso-f"
+	case strings.HasPrefix(region, "eu-isoe-"):
+		return "aws-iso-e"
+	case strings.HasPrefix(region, "us-iso-"):
+		return "aws-iso"
+	case strings.HasPrefix(region, "eusc-"):
+		return "aws-eusc"
+	}
+	return "aws"
+}

@@ -1,0 +1,114 @@
+// Package logcmd writes the action's log: plain lines and GitHub workflow
+// commands (add-mask, debug, notice, warning, error, group) on one stream.
+//
+// It exists instead of go-githubactions' printers because those panic on I/O
+// errors and treat every message as a format string, which alters a value
+// containing '%' so that its mask no longer matches.
+package logcmd
+
+import (
+	"io"
+	"strings"
+	"sync"
+
+	githubactions "github.com/sethvargo/go-githubactions"
+)
+
+// Logger writes to one stream. The runner reads workflow commands from stdout
+// and stderr with two independent readers, so masks issued on one stream do not
+// reliably precede a secret written on the other: everything goes to one.
+// The first write error is kept (see Err) and later writes are skipped, so
+// callers can log freely and check once before exporting anything.
+type Logger struct {
+	mu     sync.Mutex
+	w      io.Writer
+	err    error
+	masked map[string]bool
+}
+
+// New returns a Logger that writes to w.
+func New(w io.Writer) *Logger {
+	return &Logger{w: w, masked: map[string]bool{}}
+}
+
+// Err reports the first write error, if any.
+func (l *Logger) Err() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.err
+}
+
+// Mask registers each non-blank value with the runner's secret masker
+// (::add-mask::). Only lines written after this are masked, so call it before
+// anything that could contain the value is printed or written to a file.
+// A value is sent once; blank values are skipped because the runner warns on
+// them and masking whitespace would mangle the whole log.
+func (l *Logger) Mask(values ...string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, v := range values {
+		if strings.TrimSpace(v) == "" || l.masked[v] {
+			continue
+		}
+		l.masked[v] = true
+		l.writeLocked((&githubactions.Command{Name: "add-mask", Message: v}).String())
+	}
+}
+
+// Info writes a plain log line.
+func (l *Logger) Info(msg string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, line := range strings.Split(msg, "\n") {
+		l.writeLocked(neutralize(line))
+	}
+}
+
+// Debug writes a ::debug:: line, shown by the runner only with step debug on.
+func (l *Logger) Debug(msg string) { l.command("debug", "", msg) }
+
+// Notice writes a notice annotation.
+func (l *Logger) Notice(msg string) { l.command("notice", "", msg) }
+
+// Warning writes a warning annotation.
+func (l *Logger) Warning(msg string) { l.command("warning", "", msg) }
+
+// Error writes an error annotation. title must be a constant: the runner does
+// not mask annotation properties.
+func (l *Logger) Error(title, msg string) { l.command("error", title, msg) }
+
+// Group starts a collapsible group in the log; EndGroup ends it.
+func (l *Logger) Group(title string) { l.command("group", "", title) }
+
+// EndGroup ends the group started by Group.
+func (l *Logger) EndGroup() { l.command("endgroup", "", "") }
+
+func (l *Logger) command(name, title, msg string) {
+	cmd := &githubactions.Command{Name: name, Message: noLegacy(msg)}
+	if title != "" {
+		cmd.Properties = githubactions.CommandProperties{"title": title}
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.writeLocked(cmd.String())
+}
+
+func (l *Logger) writeLocked(line string) {
+	if l.err != nil {
+		return
+	}
+	_, l.err = io.WriteString(l.w, line+"\n")
+}
+
+// neutralize keeps text we print (which may quote user input) from being read
+// as a workflow command: a plain line must not start with "::" and no line may
+// carry the legacy "##[" form, which the runner honours anywhere in a line.
+func neutralize(s string) string {
+	s = noLegacy(s)
+	if strings.HasPrefix(strings.TrimLeft(s, " \t"), "::") {
+		s = "\u200b" + s
+	}
+	return s
+}
+
+func noLegacy(s string) string { return strings.ReplaceAll(s, "##[", "#\u200b#[") }

@@ -1,0 +1,116 @@
+package stsclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/smithy-go"
+)
+
+// Kind says what a failed STS call means for the user.
+type Kind int
+
+const (
+	// Refused: STS answered and said no (access denied, bad token, invalid
+	// parameter). Retrying cannot help; the fix is in IAM or the inputs.
+	Refused Kind = iota + 1
+	// Unavailable: STS could not be reached or kept failing (network errors,
+	// 5xx, throttling) after every allowed attempt.
+	Unavailable
+	// TimedOut: the step's deadline passed (action-timeout-s) or it was cancelled.
+	TimedOut
+	// Malformed: STS answered with something that is not a usable response.
+	Malformed
+)
+
+func (k Kind) String() string {
+	switch k {
+	case Refused:
+		return "refused"
+	case Unavailable:
+		return "unavailable"
+	case TimedOut:
+		return "timed out"
+	case Malformed:
+		return "malformed response"
+	}
+	return "unknown"
+}
+
+// Error is a classified STS failure.
+type Error struct {
+	Op        string // AssumeRole, GetCallerIdentity, ...
+	Kind      Kind
+	Code      string // STS error code, such as AccessDenied; empty for network errors
+	Message   string // STS's message, or a description of the failure
+	Status    int    // HTTP status, 0 when there was no response
+	RequestID string
+	Err       error
+}
+
+func (e *Error) Error() string {
+	msg := fmt.Sprintf("sts:%s %s", e.Op, e.Kind)
+	if e.Code != "" {
+		msg += ": " + e.Code
+	}
+	if e.Message != "" {
+		msg += ": " + e.Message
+	}
+	if e.Status != 0 {
+		msg += fmt.Sprintf(" (HTTP %d", e.Status)
+		if e.RequestID != "" {
+			msg += ", request " + e.RequestID
+		}
+		msg += ")"
+	}
+	return msg
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// classify turns an SDK error into an *Error.
+func classify(op string, err error) error {
+	e := &Error{Op: op, Err: err}
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) {
+		e.Status = re.HTTPStatusCode()
+		e.RequestID = re.ServiceRequestID()
+	}
+	var api smithy.APIError
+	var netErr net.Error
+	var deser *smithy.DeserializationError
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		e.Kind = TimedOut
+		e.Message = "no answer before the step's deadline"
+	case errors.As(err, &api):
+		e.Code, e.Message = api.ErrorCode(), api.ErrorMessage()
+		switch {
+		case e.Status >= 500, isThrottle(e.Code):
+			e.Kind = Unavailable
+		default:
+			e.Kind = Refused
+		}
+	case errors.As(err, &deser):
+		e.Kind = Malformed
+		e.Message = "the response could not be read"
+	case errors.As(err, &netErr):
+		e.Kind = Unavailable
+		e.Message = netErr.Error()
+	default:
+		e.Kind = Unavailable
+		e.Message = err.Error()
+	}
+	return e
+}
+
+func isThrottle(code string) bool {
+	switch code {
+	case "Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException", "RequestThrottled":
+		return true
+	}
+	return false
+}

@@ -1,0 +1,194 @@
+// Package stsclient makes the STS calls the action needs (AssumeRole and
+// GetCallerIdentity) with a retry policy that only retries what a retry can
+// fix, and classifies failures so that the caller can say what to do.
+package stsclient
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/aws-sdk-go-v2/service/sts/types"
+)
+
+// Options configure a Client.
+type Options struct {
+	Region string
+	// Endpoint overrides the SDK's regional endpoint when not empty.
+	Endpoint string
+	// Credentials sign the requests.
+	Credentials aws.CredentialsProvider
+	// HTTPClient sends the requests (proxy, timeouts); nil means the SDK's.
+	HTTPClient *http.Client
+	// MaxAttempts is the total number of tries per call, at least 1.
+	MaxAttempts int
+	// MaxBackoff caps the jittered exponential wait between tries; zero means
+	// the SDK's default (20 s).
+	MaxBackoff time.Duration
+	// OnRetry, when set, is told about each retry before its wait (for the
+	// log): the attempt that failed, the wait and the error.
+	OnRetry func(attempt int, wait time.Duration, err error)
+}
+
+// Client calls STS.
+type Client struct {
+	api *sts.Client
+}
+
+// New builds a Client without loading any shared configuration: everything
+// it needs is in o, which keeps start-up to one round trip and makes the
+// source of each setting explicit.
+func New(o Options) *Client {
+	attempts := max(o.MaxAttempts, 1)
+	retryer := retry.NewStandard(func(so *retry.StandardOptions) {
+		so.MaxAttempts = attempts
+		if o.MaxBackoff > 0 {
+			so.MaxBackoff = o.MaxBackoff
+		}
+		// The client-side retry quota exists to protect a long-lived process
+		// from retry storms; ours makes one call and exits, and the quota would
+		// only turn a throttled call into an early failure.
+		so.RateLimiter = ratelimit.None
+	})
+	var r aws.Retryer = retryer
+	if o.OnRetry != nil {
+		r = notifyingRetryer{Retryer: retryer, notify: o.OnRetry}
+	}
+	api := sts.New(sts.Options{
+		Region:      o.Region,
+		Credentials: o.Credentials,
+		HTTPClient:  o.HTTPClient,
+		Retryer:     r,
+		AppID:       "assume-role",
+	}, func(so *sts.Options) {
+		if o.Endpoint != "" {
+			so.BaseEndpoint = aws.String(o.Endpoint)
+		}
+	})
+	return &Client{api: api}
+}
+
+// Session is a set of credentials and who they belong to.
+type Session struct {
+	AccessKeyID     string
+	SecretAccessKey string
+	SessionToken    string
+	// Expiration is zero for long-term keys.
+	Expiration time.Time
+	// ARN is the assumed-role ARN (or the caller's ARN for GetCallerIdentity).
+	ARN       string
+	AccountID string
+}
+
+// AssumeRoleInput holds the AssumeRole parameters the action sends.
+type AssumeRoleInput struct {
+	RoleARN     string
+	SessionName string
+	Duration    int32
+	ExternalID  string
+	Policy      string
+	PolicyARNs  []string
+}
+
+// AssumeRole calls sts:AssumeRole. The account and ARN of the new session
+// come from its AssumedRoleUser, so no GetCallerIdentity is needed.
+func (c *Client) AssumeRole(ctx context.Context, in AssumeRoleInput) (*Session, error) {
+	req := &sts.AssumeRoleInput{
+		RoleArn:         aws.String(in.RoleARN),
+		RoleSessionName: aws.String(in.SessionName),
+		DurationSeconds: aws.Int32(in.Duration),
+	}
+	if in.ExternalID != "" {
+		req.ExternalId = aws.String(in.ExternalID)
+	}
+	if in.Policy != "" {
+		req.Policy = aws.String(in.Policy)
+	}
+	for _, arn := range in.PolicyARNs {
+		req.PolicyArns = append(req.PolicyArns, types.PolicyDescriptorType{Arn: aws.String(arn)})
+	}
+	out, err := c.api.AssumeRole(ctx, req)
+	if err != nil {
+		return nil, classify("AssumeRole", err)
+	}
+	return sessionFrom("AssumeRole", out.Credentials, out.AssumedRoleUser)
+}
+
+// CallerIdentity calls sts:GetCallerIdentity with the client's credentials.
+func (c *Client) CallerIdentity(ctx context.Context) (arn, account string, err error) {
+	out, err := c.api.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return "", "", classify("GetCallerIdentity", err)
+	}
+	arn, account = aws.ToString(out.Arn), aws.ToString(out.Account)
+	if arn == "" || account == "" {
+		return "", "", &Error{Op: "GetCallerIdentity", Kind: Malformed, Message: "the response has no Arn or Account"}
+	}
+	return arn, account, nil
+}
+
+func sessionFrom(op string, cr *types.Credentials, user *types.AssumedRoleUser) (*Session, error) {
+	if cr == nil || user == nil {
+		return nil, &Error{Op: op, Kind: Malformed, Message: "the response has no Credentials or AssumedRoleUser"}
+	}
+	s := &Session{
+		AccessKeyID:     aws.ToString(cr.AccessKeyId),
+		SecretAccessKey: aws.ToString(cr.SecretAccessKey),
+		SessionToken:    aws.ToString(cr.SessionToken),
+		Expiration:      aws.ToTime(cr.Expiration).UTC(),
+		ARN:             aws.ToString(user.Arn),
+	}
+	s.AccountID = AccountOf(s.ARN)
+	if s.AccessKeyID == "" || s.SecretAccessKey == "" || s.SessionToken == "" || s.Expiration.IsZero() || s.AccountID == "" {
+		return nil, &Error{Op: op, Kind: Malformed, Message: "the response lacks a credential field or a valid assumed-role ARN"}
+	}
+	return s, nil
+}
+
+// AccountOf returns the account ID field of an ARN, or "" if arn is not one.
+func AccountOf(arn string) string {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" || len(parts[4]) != 12 {
+		return ""
+	}
+	for _, r := range parts[4] {
+		if r < '0' || r > '9' {
+			return ""
+		}
+	}
+	return parts[4]
+}
+
+// notifyingRetryer reports each retry decision that leads to another try.
+type notifyingRetryer struct {
+	aws.Retryer
+	notify func(attempt int, wait time.Duration, err error)
+}
+
+func (n notifyingRetryer) RetryDelay(attempt int, err error) (time.Duration, error) {
+	d, derr := n.Retryer.RetryDelay(attempt, err)
+	if derr == nil {
+		n.notify(attempt, d, err)
+	}
+	return d, derr
+}
+
+var _ error = (*Error)(nil)
+
+// errors.As helpers for callers that only need the kind.
+func kindOf(err error) Kind {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Kind
+	}
+	return 0
+}
+
+// IsRefused reports whether STS answered and refused the request.
+func IsRefused(err error) bool { return kindOf(err) == Refused }
