@@ -53,6 +53,11 @@ func (r *runner) run(ctx context.Context) error {
 		return err
 	}
 	r.cfg = cfg
+	if cfg.MaskAccountID && cfg.RoleARN != "" {
+		// The role's account is the session's account: mask it before the
+		// first line that names the role.
+		r.log.Mask(stsclient.AccountOf(cfg.RoleARN))
+	}
 
 	// Check the file-command targets before calling STS: a session that
 	// cannot be exported should not be created.
@@ -167,6 +172,9 @@ func (r *runner) obtain(ctx context.Context, endpoint string) (*result, error) {
 		_, account, err := client.CallerIdentity(ctx)
 		if err != nil {
 			return nil, &CallError{Source: src.name, Err: err}
+		}
+		if cfg.MaskAccountID {
+			r.log.Mask(account)
 		}
 		cfg.ExpandRole(account)
 		r.log.Info(fmt.Sprintf("role-to-assume %s is a role name: assuming %s in the caller's account", cfg.RoleToAssume, cfg.RoleARN))
