@@ -195,7 +195,7 @@ func (r *runner) obtain(ctx context.Context, endpoint string) (*result, error) {
 	return &result{
 		session: s, arn: s.ARN, account: s.AccountID, source: src.name, exportKeys: true,
 		message: fmt.Sprintf("Assumed %s as %s; the session expires at %s (in %s)",
-			cfg.RoleARN, s.ARN, s.Expiration.Format(time.RFC3339), s.Expiration.Sub(r.env.Now()).Round(time.Minute)),
+			cfg.RoleARN, s.ARN, s.Expiration.Format(time.RFC3339), human(s.Expiration.Sub(r.env.Now()))),
 	}, nil
 }
 

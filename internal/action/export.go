@@ -83,7 +83,7 @@ func summary(cfg *inputs.Config, res *result, expiration string, now time.Time) 
 	row("Credentials from", res.source)
 	switch {
 	case expiration != "":
-		row("Expires", fmt.Sprintf("%s (in %s)", expiration, res.session.Expiration.Sub(now).Round(time.Minute)))
+		row("Expires", fmt.Sprintf("%s (in %s)", expiration, human(res.session.Expiration.Sub(now))))
 	case res.exportKeys:
 		row("Expires", "never (long-term keys)")
 	}
@@ -93,4 +93,18 @@ func summary(cfg *inputs.Config, res *result, expiration string, now time.Time) 
 	}
 	row("Exported to env", exported)
 	return b.String()
+}
+
+// human renders a session's remaining time the way people say it: "1h",
+// "1h 30m", "15m".
+func human(d time.Duration) string {
+	m := int(d.Round(time.Minute).Minutes())
+	switch h := m / 60; {
+	case h == 0:
+		return fmt.Sprintf("%dm", m)
+	case m%60 == 0:
+		return fmt.Sprintf("%dh", h)
+	default:
+		return fmt.Sprintf("%dh %dm", h, m%60)
+	}
 }

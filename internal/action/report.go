@@ -84,6 +84,9 @@ func Explain(err error) (string, int) {
 	case errors.As(err, &inErr):
 		return err.Error(), ExitBadInput
 	case errors.As(err, &noCreds):
+		if noCreds.Err == nil {
+			return err.Error() + ".", ExitBadInput
+		}
 		return err.Error() + ". Pass aws-access-key-id and aws-secret-access-key, or run where the AWS SDK finds credentials (an earlier step's exports, an instance profile).", ExitBadInput
 	case errors.As(err, &notAllow):
 		return err.Error() + ". Check role-to-assume, or add the account to allowed-account-ids if it is expected.", ExitRefused

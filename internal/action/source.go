@@ -66,6 +66,13 @@ func chooseSource(ctx context.Context, cfg *inputs.Config, env *Env) (*source, e
 			}, nil
 		}
 	}
+	if cfg.RoleChaining {
+		// Chaining means "the session an earlier step exported"; falling back
+		// to whatever else the machine has would assume the role as someone
+		// the user did not mean.
+		return nil, &NoCredentialsError{Why: "role-chaining is true, but the step's environment has no AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY. " +
+			"Run this action (with output-env-credentials true) in an earlier step of the same job, or give aws-access-key-id and aws-secret-access-key instead of role-chaining"}
+	}
 	if env.AmbientCredentials == nil {
 		return nil, &NoCredentialsError{Why: "no keys were given and the environment has none"}
 	}
