@@ -268,13 +268,13 @@ func (r *runner) endpoint() (string, string) {
 const attemptTimeout = 10 * time.Second
 
 func (r *runner) httpClient() *http.Client {
-	if r.env.Transport != nil {
-		return &http.Client{Transport: r.env.Transport}
-	}
 	proxy := r.proxyFunc()
 	c := awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
 		t.Proxy = func(req *http.Request) (*url.URL, error) { return proxy(req.URL) }
 		t.ResponseHeaderTimeout = attemptTimeout
+		if r.env.DialContext != nil {
+			t.DialContext = r.env.DialContext
+		}
 	})
 	return &http.Client{Transport: c.GetTransport()}
 }

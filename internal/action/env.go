@@ -3,7 +3,7 @@ package action
 import (
 	"context"
 	"io"
-	"net/http"
+	"net"
 	"strings"
 	"time"
 
@@ -22,8 +22,10 @@ type Env struct {
 	Now func() time.Time
 	// Rand feeds the file-command delimiters; nil means crypto/rand.
 	Rand io.Reader
-	// Transport, when set, replaces the HTTP transport to STS (tests only).
-	Transport http.RoundTripper
+	// DialContext, when set, replaces the dialer of the HTTP transport to
+	// STS, so that tests can route made-up host names to loopback servers
+	// without any DNS lookup or traffic off the machine.
+	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
 	// AmbientCredentials resolves the AWS SDK's default credential chain
 	// (shared files and profiles, web identity, container and instance
 	// metadata) for when the user asked for ambient credentials. skipEnv asks
