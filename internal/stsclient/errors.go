@@ -2,6 +2,7 @@ package stsclient
 
 import (
 	"context"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"net"
@@ -94,7 +95,9 @@ func classify(op string, err error) error {
 		default:
 			e.Kind = Refused
 		}
-	case errors.As(err, &deser):
+	case errors.As(err, &deser), errors.As(err, new(*xml.SyntaxError)), e.Status == 200:
+		// The SDK surfaces a broken 200 body as the XML decoder's error
+		// inside the response error, not as a DeserializationError.
 		e.Kind = Malformed
 		e.Message = "the response could not be read"
 	case errors.As(err, &netErr):
