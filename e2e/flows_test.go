@@ -172,6 +172,8 @@ func TestSessionParametersReachSTS(t *testing.T) {
 		"role-session-name", "release-42",
 		"inline-session-policy", "{\n \"Version\": \"2012-10-17\",\n \"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"s3:GetObject\", \"Resource\": \"*\"}]\n}",
 		"managed-session-policies", "arn:aws:iam::aws:policy/ReadOnlyAccess\narn:aws:iam::222222222222:policy/extra\n",
+		"custom-tags", `{"Team": "payments"}`,
+		"transitive-tag-keys", "Team\nRepository",
 	)})
 	if r.ExitCode != 0 {
 		t.Fatalf("exit %d\n%s", r.ExitCode, r.Stdout)
@@ -184,6 +186,14 @@ func TestSessionParametersReachSTS(t *testing.T) {
 		"PolicyArns.member.1.arn": "arn:aws:iam::aws:policy/ReadOnlyAccess",
 		"PolicyArns.member.2.arn": "arn:aws:iam::222222222222:policy/extra",
 		"DurationSeconds":         "3600",
+		"Tags.member.1.Key":       "GitHub", "Tags.member.1.Value": "Actions",
+		"Tags.member.2.Key": "Repository", "Tags.member.2.Value": "octo-org/octo-repo",
+		"Tags.member.3.Key": "Workflow", "Tags.member.3.Value": "deploy",
+		"Tags.member.6.Key": "Branch", "Tags.member.6.Value": "refs/heads/main",
+		"Tags.member.10.Key": "Team", "Tags.member.10.Value": "payments",
+		"Tags.member.11.Key":         "",
+		"TransitiveTagKeys.member.1": "Team",
+		"TransitiveTagKeys.member.2": "Repository",
 	} {
 		if got := p.Get(k); got != want {
 			t.Errorf("%s = %q, want %q", k, got, want)

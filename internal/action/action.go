@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"golang.org/x/net/http/httpproxy"
 
@@ -122,83 +123,6 @@ type result struct {
 	exportKeys bool
 }
 
-// obtain runs the flow the inputs ask for and returns its result. It masks
-// every credential it meets as soon as it has it.
-func (r *runner) obtain(ctx context.Context, endpoint string) (*result, error) {
-	cfg := r.cfg
-	if cfg.UseExistingCredentials {
-		res, err := r.existing(ctx, endpoint)
-		if err == nil {
-			return res, nil
-		}
-		r.log.Info(fmt.Sprintf("use-existing-credentials: the job has no valid credentials (%v); getting new ones", err))
-		if cfg.AccessKeyID == "" && cfg.RoleToAssume == "" {
-			return nil, err
-		}
-	}
-
-	src, err := chooseSource(ctx, cfg, r.env)
-	if err != nil {
-		return nil, err
-	}
-	creds, err := src.retrieve(ctx)
-	if err != nil {
-		return nil, err
-	}
-	r.log.Mask(creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken)
-	client := r.client(endpoint, src)
-
-	if cfg.RoleToAssume == "" {
-		r.log.Info(fmt.Sprintf("Checking credentials from %s (%s), no role to assume", src.name, src.why))
-		arn, account, err := client.CallerIdentity(ctx)
-		if err != nil {
-			return nil, &CallError{Source: src.name, Err: err}
-		}
-		res := &result{arn: arn, account: account, source: src.name, exportKeys: !src.ambient}
-		res.message = fmt.Sprintf("Credentials are valid: %s", arn)
-		if !src.ambient {
-			res.session = &stsclient.Session{AccessKeyID: creds.AccessKeyID, SecretAccessKey: creds.SecretAccessKey,
-				SessionToken: creds.SessionToken, ARN: arn, AccountID: account}
-			if creds.CanExpire {
-				res.session.Expiration = creds.Expires.UTC()
-			}
-		}
-		return res, nil
-	}
-
-	if cfg.NeedsAccount() {
-		// A bare role name needs the caller's account: the one case with a
-		// second STS call.
-		_, account, err := client.CallerIdentity(ctx)
-		if err != nil {
-			return nil, &CallError{Source: src.name, Err: err}
-		}
-		if cfg.MaskAccountID {
-			r.log.Mask(account)
-		}
-		cfg.ExpandRole(account)
-		r.log.Info(fmt.Sprintf("role-to-assume %s is a role name: assuming %s in the caller's account", cfg.RoleToAssume, cfg.RoleARN))
-	}
-	r.log.Info(fmt.Sprintf("Assuming %s with credentials from %s (%s)", cfg.RoleARN, src.name, src.why))
-	s, err := client.AssumeRole(ctx, stsclient.AssumeRoleInput{
-		RoleARN:     cfg.RoleARN,
-		SessionName: cfg.RoleSessionName,
-		Duration:    int32(cfg.RoleDurationSeconds),
-		ExternalID:  cfg.RoleExternalID,
-		Policy:      cfg.InlineSessionPolicy,
-		PolicyARNs:  cfg.ManagedSessionPolicies,
-	})
-	if err != nil {
-		return nil, &CallError{Source: src.name, Role: cfg.RoleARN, Err: err}
-	}
-	r.log.Mask(s.AccessKeyID, s.SecretAccessKey, s.SessionToken)
-	return &result{
-		session: s, arn: s.ARN, account: s.AccountID, source: src.name, exportKeys: true,
-		message: fmt.Sprintf("Assumed %s as %s; the session expires at %s (in %s)",
-			cfg.RoleARN, s.ARN, s.Expiration.Format(time.RFC3339), human(s.Expiration.Sub(r.env.Now()))),
-	}, nil
-}
-
 // existing checks the credentials the job already has.
 func (r *runner) existing(ctx context.Context, endpoint string) (*result, error) {
 	env := *r.env
@@ -233,12 +157,17 @@ func (r *runner) checkAccount(account string) error {
 	return &AccountNotAllowedError{Account: account, Allowed: r.cfg.AllowedAccountIDs}
 }
 
-// client builds the STS client for one source of credentials.
+// client builds the STS client for one source of credentials; a nil source
+// makes an unsigned client (AssumeRoleWithWebIdentity).
 func (r *runner) client(endpoint string, src *source) *stsclient.Client {
+	var creds aws.CredentialsProvider
+	if src != nil {
+		creds = src.provider
+	}
 	return stsclient.New(stsclient.Options{
 		Region:      r.cfg.Region,
 		Endpoint:    endpoint,
-		Credentials: src.provider,
+		Credentials: creds,
 		HTTPClient:  r.httpClient(),
 		MaxAttempts: r.cfg.Attempts(),
 		OnRetry: func(attempt int, wait time.Duration, err error) {

@@ -1,11 +1,13 @@
 package action
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
 	"strings"
 
+	"github.com/assume-role/assume-role/internal/idtoken"
 	"github.com/assume-role/assume-role/internal/inputs"
 	"github.com/assume-role/assume-role/internal/logcmd"
 	"github.com/assume-role/assume-role/internal/stsclient"
@@ -23,8 +25,13 @@ const (
 
 // CallError is a failed STS call with what the action was doing.
 type CallError struct {
-	Source string // where the signing credentials came from
+	Source string // where the signing credentials (or the token) came from
 	Role   string // the role being assumed, if any
+	// Tagged is set when the call carried session tags, which the role's
+	// trust policy must allow with sts:TagSession.
+	Tagged bool
+	// Claims are the web identity token's claims, for AssumeRoleWithWebIdentity.
+	Claims *idtoken.Claims
 	Err    error
 }
 
@@ -36,6 +43,13 @@ func (e *CallError) Error() string {
 }
 
 func (e *CallError) Unwrap() error { return e.Err }
+
+// IDTokenError means GitHub's OIDC endpoint gave no token.
+type IDTokenError struct{ Err error }
+
+func (e *IDTokenError) Error() string { return "getting the job's GitHub ID token: " + e.Err.Error() }
+
+func (e *IDTokenError) Unwrap() error { return e.Err }
 
 // AccountNotAllowedError means the credentials belong to an account that
 // allowed-account-ids does not list.
@@ -66,6 +80,11 @@ func (e *TimeoutError) Unwrap() error { return e.Err }
 // mask annotation properties.
 func Report(log *logcmd.Logger, err error) int {
 	msg, code := Explain(err)
+	if d := Details(err); d != "" {
+		log.Group("Why STS refused the token")
+		log.Info(d)
+		log.EndGroup()
+	}
 	log.Error("assume-role failed", msg)
 	return code
 }
@@ -77,6 +96,7 @@ func Explain(err error) (string, int) {
 		noCreds  *NoCredentialsError
 		notAllow *AccountNotAllowedError
 		timeout  *TimeoutError
+		idErr    *IDTokenError
 		stsErr   *stsclient.Error
 		call     *CallError
 	)
@@ -84,12 +104,25 @@ func Explain(err error) (string, int) {
 	case errors.As(err, &inErr):
 		return err.Error(), ExitBadInput
 	case errors.As(err, &noCreds):
+		if noCreds.NoIDToken {
+			return err.Error() + ". Add `permissions: id-token: write` to the job (pull requests from forks never get an ID token), " +
+				"or give aws-access-key-id and aws-secret-access-key.", ExitBadInput
+		}
 		if noCreds.Err == nil {
 			return err.Error() + ".", ExitBadInput
 		}
 		return err.Error() + ". Pass aws-access-key-id and aws-secret-access-key, or run where the AWS SDK finds credentials (an earlier step's exports, an instance profile).", ExitBadInput
 	case errors.As(err, &notAllow):
 		return err.Error() + ". Check role-to-assume, or add the account to allowed-account-ids if it is expected.", ExitRefused
+	case errors.As(err, &idErr):
+		var fe *idtoken.FetchError
+		if errors.As(err, &fe) && (fe.Status == 401 || fe.Status == 403) {
+			return err.Error() + ". The job's token request was refused: check that the job has `permissions: id-token: write`.", ExitRefused
+		}
+		if errors.As(err, &fe) && fe.Status >= 400 && fe.Status < 500 && fe.Status != 429 {
+			return err.Error() + ".", ExitRefused
+		}
+		return err.Error() + ". GitHub's token service kept failing; re-run the job.", ExitUnavailable
 	case errors.As(err, &timeout):
 		return err.Error() + ". Raise action-timeout-s, or check the network path to STS (sts-endpoint, http-proxy).", ExitUnavailable
 	case errors.As(err, &stsErr):
@@ -117,6 +150,14 @@ func hint(e *stsclient.Error, call *CallError) string {
 	if call != nil {
 		role = call.Role
 	}
+	if call != nil && call.Claims != nil {
+		return webIdentityHint(e, call)
+	}
+	tagged := call != nil && call.Tagged
+	if e.Code == "AccessDenied" && tagged && strings.Contains(e.Message, "sts:TagSession") {
+		return fmt.Sprintf(". The trust policy of %s must also allow sts:TagSession for the caller, because this step sends session tags: "+
+			"add \"sts:TagSession\" to the statement's Action, or set role-skip-session-tagging: true.", role)
+	}
 	switch e.Code {
 	case "AccessDenied":
 		if role == "" {
@@ -128,7 +169,7 @@ func hint(e *stsclient.Error, call *CallError) string {
 		}
 		return fmt.Sprintf(". The trust policy of %s must allow %s to call sts:AssumeRole "+
 			"(Principal {\"AWS\": \"%s\"}, or the account root with the caller's own IAM policy allowing sts:AssumeRole on the role)"+
-			"; if the role requires an external ID, set role-external-id to it.", role, caller, caller)
+			"; if the role requires an external ID, set role-external-id to it.%s", role, caller, caller, tagNote(tagged))
 	case "InvalidClientTokenId":
 		return ". The access key ID is not known to AWS: check the aws-access-key-id secret (deleted or inactive key, or a key from another partition)."
 	case "SignatureDoesNotMatch":
@@ -152,4 +193,72 @@ func hint(e *stsclient.Error, call *CallError) string {
 		return ". Check sts-endpoint and http-proxy: something other than STS answered."
 	}
 	return ""
+}
+
+// webIdentityHint explains a refused AssumeRoleWithWebIdentity in terms of
+// the token's claims, which the role's trust policy conditions match.
+func webIdentityHint(e *stsclient.Error, call *CallError) string {
+	c := call.Claims
+	aud := strings.Join(c.Audience, ",")
+	switch {
+	case strings.Contains(e.Message, "No OpenIDConnect provider"):
+		return fmt.Sprintf(". The role's account has no IAM OIDC identity provider for %s: create one with that URL and the audience %s.", c.Issuer, aud)
+	case strings.Contains(e.Message, "audience"):
+		return fmt.Sprintf(". The token's audience is %s, which the role account's OIDC provider does not list: add it as a client ID there, or set the audience input to one it lists.", aud)
+	case e.Code == "ExpiredTokenException":
+		return ". The token expired before STS saw it: check the runner's clock, or re-run the job."
+	}
+	return fmt.Sprintf(". The trust policy of %s does not accept this job's token (sub %s, aud %s): compare its conditions with the claims and the example statement printed above.",
+		call.Role, c.Subject, aud)
+}
+
+// Details is extra, multi-line help printed before the error annotation:
+// for a refused web identity token, the token's claims that trust policies
+// match on and a trust policy statement that would accept exactly this job.
+// The token itself and its signature are never shown.
+func Details(err error) string {
+	var call *CallError
+	var se *stsclient.Error
+	if !errors.As(err, &call) || call.Claims == nil || !errors.As(err, &se) || se.Kind != stsclient.Refused {
+		return ""
+	}
+	c := call.Claims
+	var b strings.Builder
+	b.WriteString("The token's claims that trust policies match on:\n")
+	for _, kv := range [][2]string{
+		{"iss", c.Issuer}, {"aud", strings.Join(c.Audience, ", ")}, {"sub", c.Subject}, {"repository", c.Repository},
+		{"ref", c.Ref}, {"environment", c.Environment}, {"job_workflow_ref", c.JobWorkflowRef},
+	} {
+		v := kv[1]
+		if v == "" {
+			v = "(not set)"
+		}
+		fmt.Fprintf(&b, "  %-17s %s\n", kv[0]+":", v)
+	}
+	host := strings.TrimPrefix(strings.TrimPrefix(c.Issuer, "https://"), "http://")
+	partition, account := "aws", "<account>"
+	if parts := strings.SplitN(call.Role, ":", 6); len(parts) == 6 {
+		partition, account = parts[1], parts[4]
+	}
+	aud := ""
+	if len(c.Audience) > 0 {
+		aud = c.Audience[0]
+	}
+	stmt := map[string]any{
+		"Effect":    "Allow",
+		"Principal": map[string]string{"Federated": fmt.Sprintf("arn:%s:iam::%s:oidc-provider/%s", partition, account, host)},
+		"Action":    "sts:AssumeRoleWithWebIdentity",
+		"Condition": map[string]any{"StringEquals": map[string]string{host + ":aud": aud, host + ":sub": c.Subject}},
+	}
+	j, _ := json.MarshalIndent(stmt, "", "  ")
+	b.WriteString("A trust policy statement of " + call.Role + " that accepts exactly this job:\n")
+	b.Write(j)
+	return b.String()
+}
+
+func tagNote(tagged bool) string {
+	if !tagged {
+		return ""
+	}
+	return " This step also sent session tags, which need sts:TagSession in the same statement (or role-skip-session-tagging: true)."
 }

@@ -26,10 +26,18 @@ type source struct {
 // NoCredentialsError means no source of credentials could be found.
 type NoCredentialsError struct {
 	Why string
-	Err error
+	// NoIDToken is set when OIDC would have been the flow had the job been
+	// allowed to mint an ID token.
+	NoIDToken bool
+	Err       error
 }
 
 func (e *NoCredentialsError) Error() string {
+	if e.NoIDToken {
+		return "no credentials to assume the role with: role-to-assume is set and no keys are given, " +
+			"but the job cannot mint a GitHub ID token (ACTIONS_ID_TOKEN_REQUEST_URL is not set) " +
+			"and the AWS SDK's default chain found nothing"
+	}
 	msg := "no AWS credentials to sign the STS call: " + e.Why
 	if e.Err != nil {
 		msg += fmt.Sprintf(" (%v)", e.Err)

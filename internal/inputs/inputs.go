@@ -14,6 +14,8 @@ import (
 	"strings"
 
 	"github.com/caarlos0/env/v11"
+
+	"github.com/assume-role/assume-role/internal/sessiontags"
 )
 
 // Config holds every input the action understands. Names and meanings follow
@@ -43,6 +45,12 @@ type Config struct {
 	STSEndpoint             string `env:"STS-ENDPOINT"`
 	HTTPProxy               string `env:"HTTP-PROXY"`
 	NoProxy                 string `env:"NO-PROXY"`
+	Audience                string `env:"AUDIENCE"`
+	WebIdentityTokenFile    string `env:"WEB-IDENTITY-TOKEN-FILE"`
+	ForceSkipOIDC           bool   `env:"FORCE-SKIP-OIDC"`
+	RoleSkipSessionTagging  bool   `env:"ROLE-SKIP-SESSION-TAGGING"`
+	CustomTags              string `env:"CUSTOM-TAGS"`
+	TransitiveTagKeys       Lines  `env:"TRANSITIVE-TAG-KEYS"`
 
 	// Derived by Validate.
 
@@ -51,6 +59,8 @@ type Config struct {
 	RoleARN string
 	// Partition is the AWS partition of Region (aws, aws-cn, aws-us-gov, ...).
 	Partition string
+	// Tags are the parsed custom-tags, sorted by key.
+	Tags []sessiontags.Tag
 }
 
 // Prefix is what the runner puts before an input's upper-cased name.
@@ -187,6 +197,7 @@ func (c *Config) Validate() error {
 	checks := []func() error{
 		c.checkRegion, c.checkRole, c.checkSession, c.checkKeys,
 		c.checkPolicies, c.checkAccounts, c.checkNetwork, c.checkRetry,
+		c.checkWebIdentity, c.checkTags,
 	}
 	for _, check := range checks {
 		if err := check(); err != nil {
@@ -361,6 +372,61 @@ func (c *Config) checkRetry() error {
 	if c.ActionTimeoutS < 0 {
 		return &InputError{Input: "action-timeout-s", Value: fmt.Sprint(c.ActionTimeoutS), Problem: "is negative",
 			Fix: "give the step's time limit in seconds, or leave it empty for none"}
+	}
+	return nil
+}
+
+func (c *Config) checkWebIdentity() error {
+	if c.Audience == "" {
+		// GitHub's tokens for AWS carry the audience of the partition's STS;
+		// China's STS expects its own.
+		c.Audience = "sts.amazonaws.com"
+		if c.Partition == "aws-cn" {
+			c.Audience = "sts.amazonaws.com.cn"
+		}
+	} else if strings.ContainsAny(c.Audience, " \t\r\n") || len(c.Audience) > 512 {
+		return &InputError{Input: "audience", Value: c.Audience, Problem: "is not a valid audience",
+			Fix: "give the audience your OIDC provider's trust expects, such as sts.amazonaws.com, without spaces"}
+	}
+	if c.WebIdentityTokenFile == "" {
+		return nil
+	}
+	switch {
+	case c.RoleToAssume == "":
+		return &InputError{Input: "web-identity-token-file", Value: c.WebIdentityTokenFile, Problem: "needs role-to-assume",
+			Fix: "set role-to-assume to the ARN of the role whose trust policy accepts the token"}
+	case c.AccessKeyID != "":
+		return &InputError{Input: "web-identity-token-file", Value: c.WebIdentityTokenFile, Problem: "conflicts with aws-access-key-id",
+			Fix: "the token is the credential: remove the keys, or remove web-identity-token-file"}
+	case c.RoleChaining:
+		return &InputError{Input: "web-identity-token-file", Value: c.WebIdentityTokenFile, Problem: "conflicts with role-chaining",
+			Fix: "role-chaining assumes the role with an earlier step's session; remove one of them"}
+	}
+	return nil
+}
+
+func (c *Config) checkTags() error {
+	if c.CustomTags != "" {
+		tags, err := sessiontags.ParseCustom(c.CustomTags)
+		if err != nil {
+			return &InputError{Input: "custom-tags", Value: c.CustomTags, Problem: err.Error()}
+		}
+		c.Tags = tags
+	}
+	// The default tags take up to 13 of STS's 50.
+	if max := sessiontags.MaxTags - sessiontags.MaxDefaults; !c.RoleSkipSessionTagging && len(c.Tags) > max {
+		return &InputError{Input: "custom-tags", Problem: fmt.Sprintf("has %d tags", len(c.Tags)),
+			Fix: fmt.Sprintf("STS accepts %d tags and the default tags take %d: give at most %d, or set role-skip-session-tagging", sessiontags.MaxTags, sessiontags.MaxDefaults, max)}
+	}
+	if len(c.Tags) > sessiontags.MaxTags {
+		return &InputError{Input: "custom-tags", Problem: fmt.Sprintf("has %d tags", len(c.Tags)),
+			Fix: fmt.Sprintf("STS accepts at most %d session tags", sessiontags.MaxTags)}
+	}
+	for _, k := range c.TransitiveTagKeys {
+		if !sessiontags.Has(c.Tags, k) && (c.RoleSkipSessionTagging || !sessiontags.IsDefaultKey(k)) {
+			return &InputError{Input: "transitive-tag-keys", Value: k, Problem: "is not the key of a tag this step sends",
+				Fix: "list only keys of custom-tags (or of the default tags, unless role-skip-session-tagging is true), one a line"}
+		}
 	}
 	return nil
 }

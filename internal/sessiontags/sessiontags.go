@@ -17,8 +17,9 @@ import (
 // Tag is one session tag.
 type Tag struct{ Key, Value string }
 
-// STS limits on session tags.
+// STS limits on session tags, and how many default tags there can be.
 const (
+	MaxDefaults = 13
 	MaxTags     = 50
 	MaxKeyLen   = 128
 	MaxValueLen = 256
@@ -137,6 +138,16 @@ func ParseCustom(s string) ([]Tag, error) {
 		tags = append(tags, Tag{k, v})
 	}
 	return tags, nil
+}
+
+// Has reports whether tags has key (case-insensitively, as STS compares).
+func Has(tags []Tag, key string) bool {
+	for _, t := range tags {
+		if strings.EqualFold(t.Key, key) {
+			return true
+		}
+	}
+	return false
 }
 
 // Keys lists the keys of tags.

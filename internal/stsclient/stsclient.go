@@ -94,6 +94,50 @@ type AssumeRoleInput struct {
 	ExternalID  string
 	Policy      string
 	PolicyARNs  []string
+	Tags        []Tag
+	// TransitiveTagKeys are the tag keys that pass on to chained sessions.
+	TransitiveTagKeys []string
+}
+
+// Tag is a session tag.
+type Tag struct{ Key, Value string }
+
+// WebIdentityInput holds the AssumeRoleWithWebIdentity parameters.
+type WebIdentityInput struct {
+	RoleARN     string
+	SessionName string
+	Duration    int32
+	Token       string
+	Policy      string
+	PolicyARNs  []string
+}
+
+// AssumeRoleWithWebIdentity trades a web identity token (a JWT) for a
+// session. The call is unsigned: the token is the credential.
+func (c *Client) AssumeRoleWithWebIdentity(ctx context.Context, in WebIdentityInput) (*Session, error) {
+	req := &sts.AssumeRoleWithWebIdentityInput{
+		RoleArn:          aws.String(in.RoleARN),
+		RoleSessionName:  aws.String(in.SessionName),
+		DurationSeconds:  aws.Int32(in.Duration),
+		WebIdentityToken: aws.String(in.Token),
+		PolicyArns:       policyARNs(in.PolicyARNs),
+	}
+	if in.Policy != "" {
+		req.Policy = aws.String(in.Policy)
+	}
+	out, err := c.api.AssumeRoleWithWebIdentity(ctx, req)
+	if err != nil {
+		return nil, classify("AssumeRoleWithWebIdentity", err)
+	}
+	return sessionFrom("AssumeRoleWithWebIdentity", out.Credentials, out.AssumedRoleUser)
+}
+
+func policyARNs(arns []string) []types.PolicyDescriptorType {
+	var out []types.PolicyDescriptorType
+	for _, arn := range arns {
+		out = append(out, types.PolicyDescriptorType{Arn: aws.String(arn)})
+	}
+	return out
 }
 
 // AssumeRole calls sts:AssumeRole. The account and ARN of the new session
@@ -110,9 +154,11 @@ func (c *Client) AssumeRole(ctx context.Context, in AssumeRoleInput) (*Session, 
 	if in.Policy != "" {
 		req.Policy = aws.String(in.Policy)
 	}
-	for _, arn := range in.PolicyARNs {
-		req.PolicyArns = append(req.PolicyArns, types.PolicyDescriptorType{Arn: aws.String(arn)})
+	req.PolicyArns = policyARNs(in.PolicyARNs)
+	for _, t := range in.Tags {
+		req.Tags = append(req.Tags, types.Tag{Key: aws.String(t.Key), Value: aws.String(t.Value)})
 	}
+	req.TransitiveTagKeys = in.TransitiveTagKeys
 	out, err := c.api.AssumeRole(ctx, req)
 	if err != nil {
 		return nil, classify("AssumeRole", err)

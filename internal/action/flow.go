@@ -1,0 +1,245 @@
+package action
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/assume-role/assume-role/internal/idtoken"
+	"github.com/assume-role/assume-role/internal/inputs"
+	"github.com/assume-role/assume-role/internal/sessiontags"
+	"github.com/assume-role/assume-role/internal/stsclient"
+)
+
+// flow is how the session is obtained.
+type flow int
+
+const (
+	flowKeys      flow = iota + 1 // keys given as inputs sign the call
+	flowChaining                  // an earlier step's session signs AssumeRole
+	flowOIDC                      // GitHub's ID token, AssumeRoleWithWebIdentity
+	flowTokenFile                 // a token file, AssumeRoleWithWebIdentity
+	flowAmbient                   // the SDK's default chain (self-hosted runners)
+)
+
+// chooseFlow picks the flow from the inputs and what the job can do, and
+// says why in words for the log.
+func chooseFlow(cfg *inputs.Config, env *Env) (flow, string) {
+	oidc := env.getenv("ACTIONS_ID_TOKEN_REQUEST_URL") != "" && env.getenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN") != ""
+	switch {
+	case cfg.AccessKeyID != "":
+		return flowKeys, "keys: aws-access-key-id and aws-secret-access-key are set"
+	case cfg.RoleToAssume == "":
+		return flowAmbient, "existing credentials: no role-to-assume and no keys"
+	case cfg.RoleChaining:
+		return flowChaining, "role chaining: role-chaining is true, so the session an earlier step exported assumes the role"
+	case cfg.WebIdentityTokenFile != "":
+		return flowTokenFile, "web identity: web-identity-token-file is set"
+	case oidc && !cfg.ForceSkipOIDC:
+		return flowOIDC, "OIDC: role-to-assume is set, no keys are given and the job may mint an ID token (ACTIONS_ID_TOKEN_REQUEST_URL is set)"
+	case cfg.ForceSkipOIDC:
+		return flowAmbient, "existing credentials: force-skip-oidc is true and no keys are given"
+	}
+	return flowAmbient, "existing credentials: no keys are given and the job cannot mint an ID token"
+}
+
+// obtain runs the flow the inputs ask for and returns its result. It masks
+// every credential and token it meets as soon as it has it.
+func (r *runner) obtain(ctx context.Context, endpoint string) (*result, error) {
+	cfg := r.cfg
+	if cfg.UseExistingCredentials {
+		res, err := r.existing(ctx, endpoint)
+		if err == nil {
+			return res, nil
+		}
+		r.log.Info(fmt.Sprintf("use-existing-credentials: the job has no valid credentials (%v); getting new ones", err))
+		if cfg.AccessKeyID == "" && cfg.RoleToAssume == "" {
+			return nil, err
+		}
+	}
+	f, why := chooseFlow(cfg, r.env)
+	r.log.Info("Flow: " + why)
+	switch f {
+	case flowOIDC, flowTokenFile:
+		return r.webIdentity(ctx, endpoint, f)
+	}
+	src, err := chooseSource(ctx, cfg, r.env)
+	if err != nil {
+		if f == flowAmbient && cfg.RoleToAssume != "" && !cfg.ForceSkipOIDC {
+			var nc *NoCredentialsError
+			if errors.As(err, &nc) {
+				nc.NoIDToken = true
+			}
+		}
+		return nil, err
+	}
+	creds, err := src.retrieve(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r.log.Mask(creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken)
+	client := r.client(endpoint, src)
+
+	if cfg.RoleToAssume == "" {
+		r.log.Info(fmt.Sprintf("Checking credentials from %s, no role to assume", src.name))
+		arn, account, err := client.CallerIdentity(ctx)
+		if err != nil {
+			return nil, &CallError{Source: src.name, Err: err}
+		}
+		res := &result{arn: arn, account: account, source: src.name, exportKeys: !src.ambient}
+		res.message = fmt.Sprintf("Credentials are valid: %s", arn)
+		if !src.ambient {
+			res.session = &stsclient.Session{AccessKeyID: creds.AccessKeyID, SecretAccessKey: creds.SecretAccessKey,
+				SessionToken: creds.SessionToken, ARN: arn, AccountID: account}
+			if creds.CanExpire {
+				res.session.Expiration = creds.Expires.UTC()
+			}
+		}
+		return res, nil
+	}
+
+	if cfg.NeedsAccount() {
+		// A bare role name needs the caller's account: the one case with a
+		// second STS call.
+		_, account, err := client.CallerIdentity(ctx)
+		if err != nil {
+			return nil, &CallError{Source: src.name, Err: err}
+		}
+		if cfg.MaskAccountID {
+			r.log.Mask(account)
+		}
+		cfg.ExpandRole(account)
+		r.log.Info(fmt.Sprintf("role-to-assume %s is a role name: assuming %s in the caller's account", cfg.RoleToAssume, cfg.RoleARN))
+	}
+	in := stsclient.AssumeRoleInput{
+		RoleARN:     cfg.RoleARN,
+		SessionName: cfg.RoleSessionName,
+		Duration:    int32(cfg.RoleDurationSeconds),
+		ExternalID:  cfg.RoleExternalID,
+		Policy:      cfg.InlineSessionPolicy,
+		PolicyARNs:  cfg.ManagedSessionPolicies,
+	}
+	all, kept := r.tags()
+	in.Tags, in.TransitiveTagKeys = all, cfg.TransitiveTagKeys
+	r.log.Info(fmt.Sprintf("Assuming %s with credentials from %s", cfg.RoleARN, src.name))
+	s, err := client.AssumeRole(ctx, in)
+	if err != nil && len(kept) < len(all) && codeOf(err) == "PackedPolicyTooLarge" {
+		r.log.Info(fmt.Sprintf("STS found the session tags too large; retrying once with only %s", strings.Join(tagKeys(kept), ", ")))
+		in.Tags = kept
+		s, err = client.AssumeRole(ctx, in)
+	}
+	if err != nil {
+		return nil, &CallError{Source: src.name, Role: cfg.RoleARN, Tagged: len(in.Tags) > 0, Err: err}
+	}
+	return r.assumed(s, src.name), nil
+}
+
+// tags returns the session tags to send (default and custom), and the
+// smaller set to retry with when STS finds them too large.
+func (r *runner) tags() (all, kept []stsclient.Tag) {
+	if r.cfg.RoleSkipSessionTagging {
+		return convert(r.cfg.Tags), convert(r.cfg.Tags)
+	}
+	defAll, defKept := sessiontags.Defaults(r.env.getenv)
+	return convert(append(defAll, r.cfg.Tags...)), convert(append(defKept, r.cfg.Tags...))
+}
+
+func convert(tags []sessiontags.Tag) []stsclient.Tag {
+	out := make([]stsclient.Tag, len(tags))
+	for i, t := range tags {
+		out[i] = stsclient.Tag{Key: t.Key, Value: t.Value}
+	}
+	return out
+}
+
+func tagKeys(tags []stsclient.Tag) []string {
+	out := make([]string, len(tags))
+	for i, t := range tags {
+		out[i] = t.Key
+	}
+	return out
+}
+
+func codeOf(err error) string {
+	var se *stsclient.Error
+	if errors.As(err, &se) {
+		return se.Code
+	}
+	return ""
+}
+
+// webIdentity gets a token (GitHub's OIDC endpoint or a file), masks it and
+// trades it for a session with AssumeRoleWithWebIdentity.
+func (r *runner) webIdentity(ctx context.Context, endpoint string, f flow) (*result, error) {
+	cfg := r.cfg
+	if cfg.NeedsAccount() {
+		return nil, &inputs.InputError{Input: "role-to-assume", Value: cfg.RoleToAssume,
+			Problem: "is a role name, but with a web identity token there are no credentials to look up the account with",
+			Fix:     "give the role's full ARN, arn:" + cfg.Partition + ":iam::<account>:role/" + cfg.RoleToAssume}
+	}
+	if len(cfg.Tags) > 0 || len(cfg.TransitiveTagKeys) > 0 {
+		r.log.Warning("custom-tags and transitive-tag-keys are ignored: STS takes no session tags with AssumeRoleWithWebIdentity (tags come from the token's claims)")
+	}
+	var token, source string
+	switch f {
+	case flowOIDC:
+		r.log.Mask(r.env.getenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN"))
+		fetcher := &idtoken.Fetcher{
+			RequestURL:   r.env.getenv("ACTIONS_ID_TOKEN_REQUEST_URL"),
+			RequestToken: r.env.getenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN"),
+			Client:       r.httpClient(),
+			OnRetry: func(attempt int, wait time.Duration, err error) {
+				r.log.Info(fmt.Sprintf("ID token attempt %d failed (%v); retrying in %s", attempt, err, wait.Round(time.Millisecond)))
+			},
+		}
+		t, err := fetcher.Fetch(ctx, cfg.Audience)
+		if err != nil {
+			return nil, &IDTokenError{Err: err}
+		}
+		token, source = t, "GitHub's OIDC token (audience "+cfg.Audience+")"
+	case flowTokenFile:
+		t, err := idtoken.ReadFile(cfg.WebIdentityTokenFile, r.env.getenv("GITHUB_WORKSPACE"))
+		if err != nil {
+			return nil, &inputs.InputError{Input: "web-identity-token-file", Value: cfg.WebIdentityTokenFile,
+				Problem: strings.TrimPrefix(err.Error(), "web identity token file "),
+				Fix:     "give the path of a file holding the token, absolute or relative to the workspace"}
+		}
+		token, source = t, "the token in "+cfg.WebIdentityTokenFile
+	}
+	// The token is a bearer credential until it expires: mask it before
+	// anything else happens.
+	r.log.Mask(token)
+	r.log.Info(fmt.Sprintf("Assuming %s with %s", cfg.RoleARN, source))
+	s, err := r.client(endpoint, nil).AssumeRoleWithWebIdentity(ctx, stsclient.WebIdentityInput{
+		RoleARN:     cfg.RoleARN,
+		SessionName: cfg.RoleSessionName,
+		Duration:    int32(cfg.RoleDurationSeconds),
+		Token:       token,
+		Policy:      cfg.InlineSessionPolicy,
+		PolicyARNs:  cfg.ManagedSessionPolicies,
+	})
+	if err != nil {
+		return nil, &CallError{Source: source, Role: cfg.RoleARN, Claims: claimsOf(token), Err: err}
+	}
+	return r.assumed(s, source), nil
+}
+
+// assumed masks a new session and describes it.
+func (r *runner) assumed(s *stsclient.Session, source string) *result {
+	r.log.Mask(s.AccessKeyID, s.SecretAccessKey, s.SessionToken)
+	return &result{
+		session: s, arn: s.ARN, account: s.AccountID, source: source, exportKeys: true,
+		message: fmt.Sprintf("Assumed %s as %s; the session expires at %s (in %s)",
+			r.cfg.RoleARN, s.ARN, s.Expiration.Format(time.RFC3339), human(s.Expiration.Sub(r.env.Now()))),
+	}
+}
+
+func claimsOf(token string) *idtoken.Claims {
+	c, err := idtoken.ParseClaims(token)
+	if err != nil {
+		return nil
+	}
+	return c
+}
