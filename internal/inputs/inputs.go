@@ -409,7 +409,8 @@ func (c *Config) checkTags() error {
 	if c.CustomTags != "" {
 		tags, err := sessiontags.ParseCustom(c.CustomTags)
 		if err != nil {
-			return &InputError{Input: "custom-tags", Value: c.CustomTags, Problem: err.Error()}
+			return &InputError{Input: "custom-tags", Value: c.CustomTags, Problem: err.Error(),
+				Fix: `session tags are a JSON object of strings, such as {"Team": "payments", "CostCenter": "42"}`}
 		}
 		c.Tags = tags
 	}

@@ -2,6 +2,7 @@ package inputs
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -152,6 +153,15 @@ func TestInvalidInputs(t *testing.T) {
 		{"timeout negative", []string{"action-timeout-s", "-1"}, "action-timeout-s", "negative"},
 		{"bool yes", []string{"role-chaining", "yes"}, "role-chaining", "not a boolean"},
 		{"bool in unset", []string{"unset-current-credentials", "1"}, "unset-current-credentials", "not a boolean"},
+		{"token file without role", []string{"web-identity-token-file", "t.jwt"}, "web-identity-token-file", "needs role-to-assume"},
+		{"token file and keys", []string{"web-identity-token-file", "t.jwt", "role-to-assume", "r", "aws-access-key-id", "AKIAABCDEFGHIJKLMNOP", "aws-secret-access-key", "s"}, "web-identity-token-file", "conflicts with aws-access-key-id"},
+		{"token file and chaining", []string{"web-identity-token-file", "t.jwt", "role-to-assume", "r", "role-chaining", "true"}, "web-identity-token-file", "conflicts with role-chaining"},
+		{"audience space", []string{"audience", "sts amazonaws"}, "audience", "not a valid audience"},
+		{"tags not json", []string{"custom-tags", "Team=payments"}, "custom-tags", "not a JSON object"},
+		{"tags default key", []string{"custom-tags", `{"Repository": "x"}`}, "custom-tags", "default tags"},
+		{"tags too many", []string{"custom-tags", manyTags(38)}, "custom-tags", "has 38 tags"},
+		{"transitive unknown", []string{"custom-tags", `{"Team": "a"}`, "transitive-tag-keys", "Team\nOwner"}, "transitive-tag-keys", "not the key of a tag"},
+		{"transitive default skipped", []string{"role-skip-session-tagging", "true", "transitive-tag-keys", "Repository"}, "transitive-tag-keys", "not the key of a tag"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -174,6 +184,36 @@ func TestInvalidInputs(t *testing.T) {
 				t.Errorf("error %q spans lines", err)
 			}
 		})
+	}
+}
+
+func manyTags(n int) string {
+	parts := make([]string, n)
+	for i := range parts {
+		parts[i] = fmt.Sprintf("%q: \"v\"", fmt.Sprintf("k%d", i))
+	}
+	return "{" + strings.Join(parts, ",") + "}"
+}
+
+func TestAudienceDefaultsByPartition(t *testing.T) {
+	t.Parallel()
+	for region, want := range map[string]string{"us-east-1": "sts.amazonaws.com", "cn-north-1": "sts.amazonaws.com.cn"} {
+		c, err := Parse(in("aws-region", region))
+		if err != nil || c.Audience != want {
+			t.Errorf("%s: audience %q, %v", region, c.Audience, err)
+		}
+	}
+	c, err := Parse(in("aws-region", "cn-north-1", "audience", "custom"))
+	if err != nil || c.Audience != "custom" {
+		t.Errorf("an explicit audience must win: %q, %v", c.Audience, err)
+	}
+	c, err = Parse(in("aws-region", "us-east-1", "custom-tags", manyTags(37)))
+	if err != nil || len(c.Tags) != 37 {
+		t.Errorf("37 custom tags fit beside the 13 defaults: %v", err)
+	}
+	c, err = Parse(in("aws-region", "us-east-1", "custom-tags", manyTags(50), "role-skip-session-tagging", "true", "transitive-tag-keys", "k1"))
+	if err != nil || len(c.Tags) != 50 {
+		t.Errorf("50 custom tags fit without defaults: %v", err)
 	}
 }
 
