@@ -7,6 +7,7 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
 	"github.com/assume-role/assume-role/internal/action"
@@ -23,9 +24,20 @@ func main() {
 }
 
 func run(ctx context.Context) error {
-	return action.Run(ctx, action.Env{
+	env := action.Env{
 		Environ:            os.Environ(),
 		Stdout:             os.Stdout,
 		AmbientCredentials: action.DefaultChain,
-	})
+	}
+	if isCleanup(os.Args) {
+		return action.Cleanup(ctx, env)
+	}
+	return action.Run(ctx, env)
+}
+
+// isCleanup reports whether the binary runs as the action's post stage: the
+// runner starts it through the /cleanup link (post-entrypoint takes a single
+// executable and no arguments of its own), or a user runs "cleanup".
+func isCleanup(args []string) bool {
+	return filepath.Base(args[0]) == "cleanup" || (len(args) > 1 && args[1] == "cleanup")
 }
