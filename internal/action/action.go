@@ -67,29 +67,8 @@ func (r *runner) run(ctx context.Context) error {
 		return err
 	}
 
-	if cfg.ActionTimeoutS > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, time.Duration(cfg.ActionTimeoutS)*time.Second)
-		defer cancel()
-	}
-
-	endpoint, why := r.endpoint()
-	r.log.Debug(fmt.Sprintf("STS endpoint: %s (%s)", endpoint, why))
-	if strings.HasPrefix(endpoint, "http:") && !inputs.IsLoopback(endpoint) {
-		r.log.Warning("the STS endpoint " + endpoint + " uses plain HTTP: the session's credentials cross the network unencrypted")
-	}
-
-	res, err := r.obtain(ctx, endpoint)
+	res, err := r.session(ctx)
 	if err != nil {
-		if ctx.Err() != nil && cfg.ActionTimeoutS > 0 {
-			return &TimeoutError{Seconds: int64(cfg.ActionTimeoutS), Err: err}
-		}
-		return err
-	}
-	if cfg.MaskAccountID {
-		r.log.Mask(res.account)
-	}
-	if err := r.checkAccount(res.account); err != nil {
 		return err
 	}
 	exp, err := buildExports(cfg, res, r.env.Now())
@@ -106,25 +85,67 @@ func (r *runner) run(ctx context.Context) error {
 	if err := targets.writeSummary(exp); err != nil {
 		r.log.Warning(fmt.Sprintf("the step summary was not written: %v", err))
 	}
-	r.log.Info(res.message)
+	r.log.Info(res.Message)
 	return nil
 }
 
-// result is what a flow produced: the identity, and the credentials to
-// export (nil when the job's existing credentials stay in place).
-type result struct {
-	session *stsclient.Session
-	arn     string
-	account string
-	source  string
-	message string
-	// exportKeys is false when the credentials already are where later
+// Session obtains the session the inputs in cfg ask for, for callers other
+// than the action's main stage (the CLI): it masks through log, honours
+// action-timeout-s and allowed-account-ids, and exports nothing.
+func Session(ctx context.Context, env Env, log *logcmd.Logger, cfg *inputs.Config) (*Result, error) {
+	env.init()
+	r := &runner{env: &env, log: log, cfg: cfg}
+	return r.session(ctx)
+}
+
+// session runs the flow with the step's deadline and the account check.
+func (r *runner) session(ctx context.Context) (*Result, error) {
+	cfg := r.cfg
+	if cfg.ActionTimeoutS > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, time.Duration(cfg.ActionTimeoutS)*time.Second)
+		defer cancel()
+	}
+
+	endpoint, why := r.endpoint()
+	r.log.Debug(fmt.Sprintf("STS endpoint: %s (%s)", endpoint, why))
+	if strings.HasPrefix(endpoint, "http:") && !inputs.IsLoopback(endpoint) {
+		r.log.Warning("the STS endpoint " + endpoint + " uses plain HTTP: the session's credentials cross the network unencrypted")
+	}
+
+	res, err := r.obtain(ctx, endpoint)
+	if err != nil {
+		if ctx.Err() != nil && cfg.ActionTimeoutS > 0 {
+			return nil, &TimeoutError{Seconds: int64(cfg.ActionTimeoutS), Err: err}
+		}
+		return nil, err
+	}
+	if cfg.MaskAccountID {
+		r.log.Mask(res.Account)
+	}
+	if err := r.checkAccount(res.Account); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// Result is what a flow produced: the identity, and the credentials to
+// export (Session is nil when the job's existing credentials stay in place).
+type Result struct {
+	Session *stsclient.Session
+	ARN     string
+	Account string
+	// Source says where the credentials (or token) that signed the call came from.
+	Source string
+	// Message is the closing log line.
+	Message string
+	// ExportKeys is false when the credentials already are where later
 	// steps find them (ambient credentials that were only checked).
-	exportKeys bool
+	ExportKeys bool
 }
 
 // existing checks the credentials the job already has.
-func (r *runner) existing(ctx context.Context, endpoint string) (*result, error) {
+func (r *runner) existing(ctx context.Context, endpoint string) (*Result, error) {
 	env := *r.env
 	probe := *r.cfg
 	probe.AccessKeyID, probe.SecretAccessKey, probe.SessionToken = "", "", ""
@@ -141,8 +162,8 @@ func (r *runner) existing(ctx context.Context, endpoint string) (*result, error)
 	if err != nil {
 		return nil, err
 	}
-	return &result{arn: arn, account: account, source: src.name,
-		message: fmt.Sprintf("use-existing-credentials: keeping the job's valid credentials (%s) from %s", arn, src.name)}, nil
+	return &Result{ARN: arn, Account: account, Source: src.name,
+		Message: fmt.Sprintf("use-existing-credentials: keeping the job's valid credentials (%s) from %s", arn, src.name)}, nil
 }
 
 func (r *runner) checkAccount(account string) error {

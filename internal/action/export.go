@@ -17,19 +17,19 @@ type exports struct {
 	summary string
 }
 
-func buildExports(cfg *inputs.Config, res *result, now time.Time) (*exports, error) {
+func buildExports(cfg *inputs.Config, res *Result, now time.Time) (*exports, error) {
 	e := &exports{}
 	e.env = append(e.env,
 		filecmd.Entry{Name: "AWS_REGION", Value: cfg.Region},
 		filecmd.Entry{Name: "AWS_DEFAULT_REGION", Value: cfg.Region},
 	)
-	s := res.session
+	s := res.Session
 	var expiration string
 	if s != nil && !s.Expiration.IsZero() {
 		expiration = s.Expiration.UTC().Format(time.RFC3339)
 	}
 	switch {
-	case res.exportKeys && s != nil && cfg.OutputEnvCredentials:
+	case res.ExportKeys && s != nil && cfg.OutputEnvCredentials:
 		// The token and expiration are written even when empty, so that a
 		// session token or expiry exported by an earlier step cannot pair up
 		// with these keys.
@@ -39,17 +39,17 @@ func buildExports(cfg *inputs.Config, res *result, now time.Time) (*exports, err
 			filecmd.Entry{Name: "AWS_SESSION_TOKEN", Value: s.SessionToken},
 			filecmd.Entry{Name: "AWS_CREDENTIAL_EXPIRATION", Value: expiration},
 		)
-	case cfg.UnsetCurrentCredentials && res.exportKeys:
+	case cfg.UnsetCurrentCredentials && res.ExportKeys:
 		for _, name := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_CREDENTIAL_EXPIRATION"} {
 			e.env = append(e.env, filecmd.Entry{Name: name})
 		}
 	}
 
 	e.outputs = append(e.outputs,
-		filecmd.Entry{Name: "aws-account-id", Value: res.account},
-		filecmd.Entry{Name: "authenticated-arn", Value: res.arn},
+		filecmd.Entry{Name: "aws-account-id", Value: res.Account},
+		filecmd.Entry{Name: "authenticated-arn", Value: res.ARN},
 	)
-	if cfg.OutputCredentials && s != nil && res.exportKeys {
+	if cfg.OutputCredentials && s != nil && res.ExportKeys {
 		e.outputs = append(e.outputs,
 			filecmd.Entry{Name: "aws-access-key-id", Value: s.AccessKeyID},
 			filecmd.Entry{Name: "aws-secret-access-key", Value: s.SecretAccessKey},
@@ -68,8 +68,8 @@ func buildExports(cfg *inputs.Config, res *result, now time.Time) (*exports, err
 // summary is a short Markdown table of who later steps are. It holds no
 // secret; with mask-aws-account-id the account is left out of it, since the
 // runner masks a summary only line by line after upload.
-func summary(cfg *inputs.Config, res *result, expiration string, now time.Time) string {
-	arn, account := res.arn, res.account
+func summary(cfg *inputs.Config, res *Result, expiration string, now time.Time) string {
+	arn, account := res.ARN, res.Account
 	if cfg.MaskAccountID {
 		arn = strings.ReplaceAll(arn, account, "***")
 		account = "*** (mask-aws-account-id)"
@@ -80,15 +80,15 @@ func summary(cfg *inputs.Config, res *result, expiration string, now time.Time) 
 	row("Identity", "`"+arn+"`")
 	row("Account", account)
 	row("Region", cfg.Region)
-	row("Credentials from", res.source)
+	row("Credentials from", res.Source)
 	switch {
 	case expiration != "":
-		row("Expires", fmt.Sprintf("%s (in %s)", expiration, human(res.session.Expiration.Sub(now))))
-	case res.exportKeys:
+		row("Expires", fmt.Sprintf("%s (in %s)", expiration, human(res.Session.Expiration.Sub(now))))
+	case res.ExportKeys:
 		row("Expires", "never (long-term keys)")
 	}
 	exported := "AWS_REGION, AWS_DEFAULT_REGION"
-	if res.exportKeys && cfg.OutputEnvCredentials {
+	if res.ExportKeys && cfg.OutputEnvCredentials {
 		exported += ", AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_CREDENTIAL_EXPIRATION"
 	}
 	row("Exported to env", exported)

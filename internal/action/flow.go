@@ -47,7 +47,7 @@ func chooseFlow(cfg *inputs.Config, env *Env) (flow, string) {
 
 // obtain runs the flow the inputs ask for and returns its result. It masks
 // every credential and token it meets as soon as it has it.
-func (r *runner) obtain(ctx context.Context, endpoint string) (*result, error) {
+func (r *runner) obtain(ctx context.Context, endpoint string) (*Result, error) {
 	cfg := r.cfg
 	if cfg.UseExistingCredentials {
 		res, err := r.existing(ctx, endpoint)
@@ -88,13 +88,13 @@ func (r *runner) obtain(ctx context.Context, endpoint string) (*result, error) {
 		if err != nil {
 			return nil, &CallError{Source: src.name, Err: err}
 		}
-		res := &result{arn: arn, account: account, source: src.name, exportKeys: !src.ambient}
-		res.message = fmt.Sprintf("Credentials are valid: %s", arn)
+		res := &Result{ARN: arn, Account: account, Source: src.name, ExportKeys: !src.ambient}
+		res.Message = fmt.Sprintf("Credentials are valid: %s", arn)
 		if !src.ambient {
-			res.session = &stsclient.Session{AccessKeyID: creds.AccessKeyID, SecretAccessKey: creds.SecretAccessKey,
+			res.Session = &stsclient.Session{AccessKeyID: creds.AccessKeyID, SecretAccessKey: creds.SecretAccessKey,
 				SessionToken: creds.SessionToken, ARN: arn, AccountID: account}
 			if creds.CanExpire {
-				res.session.Expiration = creds.Expires.UTC()
+				res.Session.Expiration = creds.Expires.UTC()
 			}
 		}
 		return res, nil
@@ -172,7 +172,7 @@ func codeOf(err error) string {
 
 // webIdentity gets a token (GitHub's OIDC endpoint or a file), masks it and
 // trades it for a session with AssumeRoleWithWebIdentity.
-func (r *runner) webIdentity(ctx context.Context, endpoint string, f flow) (*result, error) {
+func (r *runner) webIdentity(ctx context.Context, endpoint string, f flow) (*Result, error) {
 	cfg := r.cfg
 	if cfg.NeedsAccount() {
 		return nil, &inputs.InputError{Input: "role-to-assume", Value: cfg.RoleToAssume,
@@ -227,11 +227,11 @@ func (r *runner) webIdentity(ctx context.Context, endpoint string, f flow) (*res
 }
 
 // assumed masks a new session and describes it.
-func (r *runner) assumed(s *stsclient.Session, source string) *result {
+func (r *runner) assumed(s *stsclient.Session, source string) *Result {
 	r.log.Mask(s.AccessKeyID, s.SecretAccessKey, s.SessionToken)
-	return &result{
-		session: s, arn: s.ARN, account: s.AccountID, source: source, exportKeys: true,
-		message: fmt.Sprintf("Assumed %s as %s; the session expires at %s (in %s)",
+	return &Result{
+		Session: s, ARN: s.ARN, Account: s.AccountID, Source: source, ExportKeys: true,
+		Message: fmt.Sprintf("Assumed %s as %s; the session expires at %s (in %s)",
 			r.cfg.RoleARN, s.ARN, s.Expiration.Format(time.RFC3339), human(s.Expiration.Sub(r.env.Now()))),
 	}
 }

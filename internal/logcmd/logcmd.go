@@ -24,11 +24,23 @@ type Logger struct {
 	w      io.Writer
 	err    error
 	masked map[string]bool
+	// plain is set outside GitHub Actions: no workflow commands, since
+	// nothing would act on them and ::add-mask:: would print the secret.
+	plain   bool
+	verbose bool
 }
 
-// New returns a Logger that writes to w.
+// New returns a Logger that writes GitHub workflow commands to w.
 func New(w io.Writer) *Logger {
 	return &Logger{w: w, masked: map[string]bool{}}
+}
+
+// NewPlain returns a Logger for other CI systems and terminals: messages are
+// plain lines ("warning: ...", "error: ..."), debug lines appear only when
+// verbose, and Mask prints nothing. Nothing masks secrets there, so the
+// callers' rule is simply never to print one.
+func NewPlain(w io.Writer, verbose bool) *Logger {
+	return &Logger{w: w, masked: map[string]bool{}, plain: true, verbose: verbose}
 }
 
 // Err reports the first write error, if any.
@@ -51,6 +63,9 @@ func (l *Logger) Mask(values ...string) {
 			continue
 		}
 		l.masked[v] = true
+		if l.plain {
+			continue
+		}
 		l.writeLocked((&githubactions.Command{Name: "add-mask", Message: v}).String())
 	}
 }
@@ -84,6 +99,10 @@ func (l *Logger) Group(title string) { l.command("group", "", title) }
 func (l *Logger) EndGroup() { l.command("endgroup", "", "") }
 
 func (l *Logger) command(name, title, msg string) {
+	if l.plain {
+		l.plainLine(name, msg)
+		return
+	}
 	cmd := &githubactions.Command{Name: name, Message: noLegacy(msg)}
 	if title != "" {
 		cmd.Properties = githubactions.CommandProperties{"title": title}
@@ -112,3 +131,27 @@ func neutralize(s string) string {
 }
 
 func noLegacy(s string) string { return strings.ReplaceAll(s, "##[", "#\u200b#[") }
+
+func (l *Logger) plainLine(name, msg string) {
+	prefix := ""
+	switch name {
+	case "debug":
+		if !l.verbose {
+			return
+		}
+		prefix = "debug: "
+	case "notice":
+		prefix = "notice: "
+	case "warning":
+		prefix = "warning: "
+	case "error":
+		prefix = "error: "
+	case "endgroup":
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, line := range strings.Split(msg, "\n") {
+		l.writeLocked(prefix + line)
+	}
+}
