@@ -1,24 +1,32 @@
-# The builder is a build argument so that the image can be built where no
-# registry is reachable, from a locally made Go image (see scripts/).
+# The image of the assume-role container action: one static binary and the
+# CA bundle it needs to reach STS over TLS, nothing else.
+#
+# The runner builds it with `docker build -f Dockerfile <this directory>`,
+# without build arguments (runner-contract §1.1), so every default here is
+# the production one. GO_IMAGE lets scripts/container-test.sh build it where
+# no registry is reachable, from a builder assembled from the host's Go.
 ARG GO_IMAGE=golang:1.26-bookworm
 
 FROM ${GO_IMAGE} AS build
 WORKDIR /src
-ENV CGO_ENABLED=0 GOFLAGS=-trimpath
 # Modules first: this layer is reused until go.mod or go.sum change.
 COPY go.mod go.sum ./
 RUN go mod download
-COPY main.go ./
-COPY internal/ ./internal/
-RUN go build -ldflags="-s -w" -o /out/assume-role .
+# .dockerignore lets in only the sources of the binary.
+COPY . .
+RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/assume-role .
 
 FROM scratch
 LABEL org.opencontainers.image.title="assume-role" \
       org.opencontainers.image.description="Assume an AWS IAM role from a GitHub Actions step: one STS call, every secret masked" \
+      org.opencontainers.image.source="https://github.com/assume-role/assume-role" \
       org.opencontainers.image.licenses="Apache-2.0"
 COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
 COPY --from=build /out/assume-role /assume-role
-# No USER: the runner mounts its file-command files owned by its own user and
-# starts the container without --user; GitHub requires container actions to
-# run as the image's default user, root.
+# No USER: the runner starts the container without --user and mounts its
+# file-command files (GITHUB_ENV, GITHUB_OUTPUT, ...) owned by the runner's
+# own user, and GitHub's docs require container actions to run as the
+# image's default user, root. A non-root USER could not append to them.
+# Exec form with an absolute path: there is no shell in the image, and the
+# runner's --entrypoint takes a single executable.
 ENTRYPOINT ["/assume-role"]
