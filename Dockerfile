@@ -14,7 +14,8 @@ COPY go.mod go.sum ./
 RUN go mod download
 # .dockerignore lets in only the sources of the binary.
 COPY . .
-RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/assume-role .
+RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/assume-role . \
+ && ln -s /assume-role /out/cleanup
 
 FROM scratch
 LABEL org.opencontainers.image.title="assume-role" \
@@ -22,7 +23,9 @@ LABEL org.opencontainers.image.title="assume-role" \
       org.opencontainers.image.source="https://github.com/assume-role/assume-role" \
       org.opencontainers.image.licenses="Apache-2.0"
 COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
-COPY --from=build /out/assume-role /assume-role
+# /cleanup links to the binary: the post stage's post-entrypoint takes one
+# executable and no arguments, so the binary tells the stages apart by name.
+COPY --from=build /out/ /
 # No USER: the runner starts the container without --user and mounts its
 # file-command files (GITHUB_ENV, GITHUB_OUTPUT, ...) owned by the runner's
 # own user, and GitHub's docs require container actions to run as the

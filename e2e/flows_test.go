@@ -92,7 +92,7 @@ func TestKeysAndRole(t *testing.T) {
 func TestRoleChainingUsesTheEarlierStep(t *testing.T) {
 	t.Parallel()
 	e, url := world(t)
-	e.AddRole(ststest.Role{ARN: "arn:aws:iam::333333333333:role/release", Trust: []string{ststest.DemoRole.ARN}})
+	e.AddRole(ststest.Role{ARN: "arn:aws:iam::333333333333:role/release", Trust: []string{ststest.DemoRole.ARN}, AllowTagSession: true})
 	job := runnertest.NewJob(t, manifest)
 	first := job.Run(t, runnertest.Binary(binary), runnertest.Step{Inputs: with(url, "role-to-assume", ststest.DemoRole.ARN)})
 	if first.ExitCode != 0 {
@@ -148,7 +148,7 @@ func TestKeysAloneExportsThemAfterOneCheck(t *testing.T) {
 func TestBareRoleNameCostsOneMoreCall(t *testing.T) {
 	t.Parallel()
 	e, url := world(t)
-	e.AddRole(ststest.Role{ARN: "arn:aws:iam::111111111111:role/deploy", Trust: []string{"arn:aws:iam::111111111111:root"}})
+	e.AddRole(ststest.Role{ARN: "arn:aws:iam::111111111111:role/deploy", Trust: []string{"arn:aws:iam::111111111111:root"}, AllowTagSession: true})
 	job := runnertest.NewJob(t, manifest)
 	r := job.Run(t, runnertest.Binary(binary), runnertest.Step{Inputs: with(url, "role-to-assume", "deploy")})
 	if r.ExitCode != 0 {

@@ -32,10 +32,17 @@ type Env struct {
 	// it to leave out AWS_ACCESS_KEY_ID and friends (unset-current-credentials).
 	AmbientCredentials func(ctx context.Context, region string, skipEnv bool) (aws.CredentialsProvider, error)
 
+	// WebIdentityToken, when set, is a web identity token the caller already
+	// has (the CLI reads it from a variable such as CIRCLE_OIDC_TOKEN_V2).
+	WebIdentityToken string
+
 	vars map[string]string
 }
 
 func (e *Env) init() {
+	if e.vars != nil {
+		return
+	}
 	e.vars = make(map[string]string, len(e.Environ))
 	for _, kv := range e.Environ {
 		if k, v, ok := strings.Cut(kv, "="); ok {

@@ -21,6 +21,7 @@ const (
 	flowChaining                  // an earlier step's session signs AssumeRole
 	flowOIDC                      // GitHub's ID token, AssumeRoleWithWebIdentity
 	flowTokenFile                 // a token file, AssumeRoleWithWebIdentity
+	flowToken                     // a token the caller passed in (CLI), AssumeRoleWithWebIdentity
 	flowAmbient                   // the SDK's default chain (self-hosted runners)
 )
 
@@ -37,6 +38,8 @@ func chooseFlow(cfg *inputs.Config, env *Env) (flow, string) {
 		return flowChaining, "role chaining: role-chaining is true, so the session an earlier step exported assumes the role"
 	case cfg.WebIdentityTokenFile != "":
 		return flowTokenFile, "web identity: web-identity-token-file is set"
+	case env.WebIdentityToken != "":
+		return flowToken, "web identity: a token was given in an environment variable"
 	case oidc && !cfg.ForceSkipOIDC:
 		return flowOIDC, "OIDC: role-to-assume is set, no keys are given and the job may mint an ID token (ACTIONS_ID_TOKEN_REQUEST_URL is set)"
 	case cfg.ForceSkipOIDC:
@@ -62,7 +65,7 @@ func (r *runner) obtain(ctx context.Context, endpoint string) (*Result, error) {
 	f, why := chooseFlow(cfg, r.env)
 	r.log.Info("Flow: " + why)
 	switch f {
-	case flowOIDC, flowTokenFile:
+	case flowOIDC, flowTokenFile, flowToken:
 		return r.webIdentity(ctx, endpoint, f)
 	}
 	src, err := chooseSource(ctx, cfg, r.env)
@@ -207,6 +210,8 @@ func (r *runner) webIdentity(ctx context.Context, endpoint string, f flow) (*Res
 				Fix:     "give the path of a file holding the token, absolute or relative to the workspace"}
 		}
 		token, source = t, "the token in "+cfg.WebIdentityTokenFile
+	case flowToken:
+		token, source = r.env.WebIdentityToken, "the web identity token from the environment"
 	}
 	// The token is a bearer credential until it expires: mask it before
 	// anything else happens.

@@ -22,35 +22,35 @@ import (
 // aws-actions/configure-aws-credentials v6 so that a workflow switches by
 // changing its uses: line.
 type Config struct {
-	Region                  string `env:"AWS-REGION"`
-	RoleToAssume            string `env:"ROLE-TO-ASSUME"`
-	RoleSessionName         string `env:"ROLE-SESSION-NAME" envDefault:"GitHubActions"`
-	RoleDurationSeconds     int    `env:"ROLE-DURATION-SECONDS" envDefault:"3600"`
-	RoleExternalID          string `env:"ROLE-EXTERNAL-ID"`
-	AccessKeyID             string `env:"AWS-ACCESS-KEY-ID" secret:"true"`
-	SecretAccessKey         string `env:"AWS-SECRET-ACCESS-KEY" secret:"true"`
-	SessionToken            string `env:"AWS-SESSION-TOKEN" secret:"true"`
-	RoleChaining            bool   `env:"ROLE-CHAINING"`
-	InlineSessionPolicy     string `env:"INLINE-SESSION-POLICY"`
-	ManagedSessionPolicies  Lines  `env:"MANAGED-SESSION-POLICIES"`
-	MaskAccountID           bool   `env:"MASK-AWS-ACCOUNT-ID"`
-	OutputCredentials       bool   `env:"OUTPUT-CREDENTIALS"`
-	OutputEnvCredentials    bool   `env:"OUTPUT-ENV-CREDENTIALS" envDefault:"true"`
-	UnsetCurrentCredentials bool   `env:"UNSET-CURRENT-CREDENTIALS"`
-	AllowedAccountIDs       List   `env:"ALLOWED-ACCOUNT-IDS"`
-	DisableRetry            bool   `env:"DISABLE-RETRY"`
-	RetryMaxAttempts        int    `env:"RETRY-MAX-ATTEMPTS" envDefault:"12"`
-	ActionTimeoutS          int    `env:"ACTION-TIMEOUT-S"`
-	UseExistingCredentials  bool   `env:"USE-EXISTING-CREDENTIALS"`
-	STSEndpoint             string `env:"STS-ENDPOINT"`
-	HTTPProxy               string `env:"HTTP-PROXY"`
-	NoProxy                 string `env:"NO-PROXY"`
-	Audience                string `env:"AUDIENCE"`
-	WebIdentityTokenFile    string `env:"WEB-IDENTITY-TOKEN-FILE"`
-	ForceSkipOIDC           bool   `env:"FORCE-SKIP-OIDC"`
-	RoleSkipSessionTagging  bool   `env:"ROLE-SKIP-SESSION-TAGGING"`
-	CustomTags              string `env:"CUSTOM-TAGS"`
-	TransitiveTagKeys       Lines  `env:"TRANSITIVE-TAG-KEYS"`
+	Region                  string `env:"AWS-REGION" desc:"region of the STS endpoint and of the session, such as us-east-1"`
+	RoleToAssume            string `env:"ROLE-TO-ASSUME" desc:"role ARN (or bare role name) to assume"`
+	RoleSessionName         string `env:"ROLE-SESSION-NAME" envDefault:"GitHubActions" desc:"session name of the assumed role"`
+	RoleDurationSeconds     int    `env:"ROLE-DURATION-SECONDS" envDefault:"3600" desc:"session length in seconds, 900 to 43200"`
+	RoleExternalID          string `env:"ROLE-EXTERNAL-ID" desc:"external ID the role's trust policy requires"`
+	AccessKeyID             string `env:"AWS-ACCESS-KEY-ID" secret:"true" desc:"access key ID of the credentials that assume the role"`
+	SecretAccessKey         string `env:"AWS-SECRET-ACCESS-KEY" secret:"true" desc:"secret access key of those credentials"`
+	SessionToken            string `env:"AWS-SESSION-TOKEN" secret:"true" desc:"session token, when those keys are temporary"`
+	RoleChaining            bool   `env:"ROLE-CHAINING" desc:"assume the role with the credentials already in the environment"`
+	InlineSessionPolicy     string `env:"INLINE-SESSION-POLICY" desc:"IAM policy (JSON) that further limits the session"`
+	ManagedSessionPolicies  Lines  `env:"MANAGED-SESSION-POLICIES" desc:"managed policy ARNs, one a line, that limit the session"`
+	MaskAccountID           bool   `env:"MASK-AWS-ACCOUNT-ID" desc:"mask the account ID in the log"`
+	OutputCredentials       bool   `env:"OUTPUT-CREDENTIALS" desc:"also set the credentials as step outputs"`
+	OutputEnvCredentials    bool   `env:"OUTPUT-ENV-CREDENTIALS" envDefault:"true" desc:"export the credentials as environment variables"`
+	UnsetCurrentCredentials bool   `env:"UNSET-CURRENT-CREDENTIALS" desc:"ignore credentials already in the environment"`
+	AllowedAccountIDs       List   `env:"ALLOWED-ACCOUNT-IDS" desc:"comma-separated account IDs the session must belong to"`
+	DisableRetry            bool   `env:"DISABLE-RETRY" desc:"make one attempt per STS call"`
+	RetryMaxAttempts        int    `env:"RETRY-MAX-ATTEMPTS" envDefault:"12" desc:"total attempts per STS call"`
+	ActionTimeoutS          int    `env:"ACTION-TIMEOUT-S" desc:"time limit in seconds"`
+	UseExistingCredentials  bool   `env:"USE-EXISTING-CREDENTIALS" desc:"keep valid credentials already in the environment"`
+	STSEndpoint             string `env:"STS-ENDPOINT" desc:"STS endpoint URL instead of the regional one"`
+	HTTPProxy               string `env:"HTTP-PROXY" desc:"proxy URL for the STS calls"`
+	NoProxy                 string `env:"NO-PROXY" desc:"hosts that bypass the proxy, comma-separated"`
+	Audience                string `env:"AUDIENCE" desc:"audience of the web identity token"`
+	WebIdentityTokenFile    string `env:"WEB-IDENTITY-TOKEN-FILE" desc:"file holding a web identity token (JWT)"`
+	ForceSkipOIDC           bool   `env:"FORCE-SKIP-OIDC" desc:"never use GitHub's ID token"`
+	RoleSkipSessionTagging  bool   `env:"ROLE-SKIP-SESSION-TAGGING" desc:"send no default session tags"`
+	CustomTags              string `env:"CUSTOM-TAGS" desc:"extra session tags as a JSON object of strings"`
+	TransitiveTagKeys       Lines  `env:"TRANSITIVE-TAG-KEYS" desc:"session tag keys that pass on to chained sessions"`
 
 	// Derived by Validate.
 
@@ -500,4 +500,32 @@ func PartitionOf(region string) string {
 		return "aws-eusc"
 	}
 	return "aws"
+}
+
+// Input describes one input, for the CLI's flags and help.
+type Input struct {
+	Name        string // as in action.yml, such as role-to-assume
+	Description string
+	Default     string
+	Secret      bool
+}
+
+// All describes every input, in the order of Config.
+func All() []Input {
+	t := reflect.TypeFor[Config]()
+	var out []Input
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name := f.Tag.Get("env")
+		if name == "" {
+			continue
+		}
+		out = append(out, Input{
+			Name:        strings.ToLower(name),
+			Description: f.Tag.Get("desc"),
+			Default:     f.Tag.Get("envDefault"),
+			Secret:      f.Tag.Get("secret") != "",
+		})
+	}
+	return out
 }

@@ -282,3 +282,16 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestAllInputsDescribed(t *testing.T) {
+	t.Parallel()
+	all := All()
+	if len(all) < 29 {
+		t.Fatalf("only %d inputs", len(all))
+	}
+	for _, in := range all {
+		if in.Description == "" || in.Name != strings.ToLower(in.Name) {
+			t.Errorf("input %+v lacks a description", in)
+		}
+	}
+}

@@ -137,3 +137,81 @@ func assumedARN(out map[string]any) any {
 	user, _ := out["AssumedRoleUser"].(map[string]any)
 	return user["Arn"]
 }
+
+// TestAWSCLIWebIdentity checks that botocore, which sends
+// AssumeRoleWithWebIdentity unsigned, gets credentials for a token from the
+// token server and reads STS's InvalidIdentityToken.
+func TestAWSCLIWebIdentity(t *testing.T) {
+	t.Parallel()
+	if _, err := os.Stat(awsCLI); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is required in CI: %v", awsCLI, err)
+		}
+		t.Skipf("skipping: %s not found (%v); install the AWS CLI v2 to run the botocore tests", awsCLI, err)
+	}
+	_, url, issuer, reqURL, reqToken := oidcWorld(t)
+	good := fetchToken(t, reqURL, reqToken, ststest.DefaultAudience)
+
+	tests := []struct {
+		name     string
+		token    string
+		wantFail []string // substrings of stderr when the command must fail
+	}{
+		{name: "token from the endpoint", token: good},
+		{name: "wrong audience", token: issuer.Mint("sigstore"),
+			// botocore retries InvalidIdentityToken, hence a retry note
+			// between operation and message.
+			wantFail: []string{"An error occurred (InvalidIdentityToken) when calling the AssumeRoleWithWebIdentity operation", "): Incorrect token audience"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, awsCLI, "sts", "assume-role-with-web-identity",
+				"--role-arn", ststest.DemoOIDCRole.ARN, "--role-session-name", "gha",
+				"--web-identity-token", tc.token, "--no-sign-request",
+				"--endpoint-url", url, "--region", ststest.DemoRegion, "--output", "json")
+			// No credentials at all: the call must not need any.
+			cmd.Env = []string{
+				"PATH=/usr/bin:/bin",
+				"HOME=" + t.TempDir(),
+				"AWS_CONFIG_FILE=/dev/null",
+				"AWS_SHARED_CREDENTIALS_FILE=/dev/null",
+				"AWS_EC2_METADATA_DISABLED=true",
+				"AWS_PAGER=",
+				"AWS_MAX_ATTEMPTS=1",
+			}
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			err := cmd.Run()
+			if tc.wantFail != nil {
+				var exit *exec.ExitError
+				for _, want := range tc.wantFail {
+					if !errors.As(err, &exit) || !strings.Contains(stderr.String(), want) {
+						t.Errorf("err = %v, stderr = %q; want a failure mentioning %q", err, stderr.String(), want)
+					}
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("aws sts assume-role-with-web-identity: %v\nstderr: %s", err, stderr.String())
+			}
+			var out struct {
+				AssumedRoleUser             struct{ Arn string }
+				Credentials                 struct{ AccessKeyId, SecretAccessKey, SessionToken string }
+				SubjectFromWebIdentityToken string
+				Provider, Audience          string
+			}
+			if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
+				t.Fatalf("parsing CLI output %q: %v", stdout.String(), err)
+			}
+			if out.AssumedRoleUser.Arn != "arn:aws:sts::222222222222:assumed-role/github-deploy/gha" ||
+				out.SubjectFromWebIdentityToken != "repo:octo-org/octo-repo:ref:refs/heads/main" ||
+				out.Provider != "token.actions.githubusercontent.com" || out.Audience != ststest.DefaultAudience ||
+				out.Credentials.SessionToken == "" {
+				t.Errorf("output: %s", stdout.String())
+			}
+		})
+	}
+}

@@ -21,7 +21,20 @@
 // retry and error handling. Every request is recorded and can be inspected
 // with [Emulator.Calls].
 //
-// Only AssumeRole and GetCallerIdentity are implemented. Identity-based
-// policies, permission boundaries, MFA and session-tag propagation are not
-// modelled: a caller may assume a role whenever the role's trust list names it.
+// For keyless flows, [TokenIssuer] plays GitHub's OIDC token endpoint
+// (ACTIONS_ID_TOKEN_REQUEST_URL) and signs RS256 ID tokens with GitHub's
+// claims; [Emulator.AddOIDCProvider] makes an account trust its tokens and
+// AssumeRoleWithWebIdentity checks them (signature, issuer, audience, expiry)
+// and the role's [WebIdentityTrust] conditions:
+//
+//	issuer, reqURL, reqToken := ststest.NewTokenServer(t)
+//	emu.SeedDemoOIDC(issuer)
+//	// give the action ACTIONS_ID_TOKEN_REQUEST_URL=reqURL and _TOKEN=reqToken,
+//	// and assume ststest.DemoOIDCRole.ARN.
+//
+// AssumeRole, AssumeRoleWithWebIdentity and GetCallerIdentity are
+// implemented. Identity-based policies, permission boundaries, MFA,
+// session-tag propagation and tags or source identity carried in ID tokens
+// are not modelled: a caller may assume a role whenever the role's trust
+// names it, and may tag the session when the role allows sts:TagSession.
 package ststest

@@ -53,6 +53,19 @@ type Role struct {
 	// MaxSessionDuration is the longest DurationSeconds allowed, in seconds.
 	// Zero means 3600, the IAM default.
 	MaxSessionDuration int32
+	// WebIdentity, when set, lets holders of ID tokens from one OIDC
+	// provider assume the role with AssumeRoleWithWebIdentity; nil means
+	// the role cannot be assumed with a web identity.
+	WebIdentity *WebIdentityTrust
+	// AllowTagSession grants sts:TagSession to the principals the role
+	// trusts. Without it, AssumeRole with session tags is denied, as IAM
+	// denies it to a trust policy without that action.
+	AllowTagSession bool
+	// MaxPackedTagBytes, when positive, makes AssumeRole fail with
+	// PackedPolicyTooLarge once the sum of len(key)+len(value) over the
+	// session tags exceeds it: STS's packed-size limit, which depends on an
+	// undocumented encoding, made predictable for tests.
+	MaxPackedTagBytes int
 }
 
 // Credentials is a temporary credential issued by AssumeRole.
@@ -122,7 +135,8 @@ type Emulator struct {
 	sessions map[string]*session // by access key ID
 	issued   []Credentials
 	calls    []Call
-	faults   map[string][]Fault // by action, "" for any action
+	faults   map[string][]Fault      // by action, "" for any action
+	oidc     map[string]OIDCProvider // by account + "/" + issuer key
 	latency  time.Duration
 	limiter  tokenBucket
 }
@@ -138,10 +152,12 @@ func New(opts ...Option) *Emulator {
 		roles:    make(map[string]Role),
 		sessions: make(map[string]*session),
 		faults:   make(map[string][]Fault),
+		oidc:     make(map[string]OIDCProvider),
 	}
 	e.actions = map[string]action{
-		"AssumeRole":        {signed: true, handle: e.assumeRole},
-		"GetCallerIdentity": {signed: true, handle: e.getCallerIdentity},
+		"AssumeRole":                {signed: true, handle: e.assumeRole},
+		"AssumeRoleWithWebIdentity": {signed: false, handle: e.assumeRoleWithWebIdentity},
+		"GetCallerIdentity":         {signed: true, handle: e.getCallerIdentity},
 	}
 	for _, o := range opts {
 		o(e)
@@ -186,10 +202,21 @@ func (e *Emulator) AddUser(u User) {
 }
 
 // AddRole registers (or replaces) a role. It panics if the ARN is not an IAM
-// role ARN.
+// role ARN or the web identity trust names no provider.
 func (e *Emulator) AddRole(r Role) {
 	if _, err := parseRoleARN(r.ARN); err != nil {
 		panic(fmt.Sprintf("ststest: AddRole: %v", err))
+	}
+	if w := r.WebIdentity; w != nil {
+		if w.Provider == "" || strings.Contains(w.Provider, "://") {
+			panic(fmt.Sprintf("ststest: AddRole: WebIdentity.Provider %q must be an issuer without scheme, e.g. token.actions.githubusercontent.com", w.Provider))
+		}
+		r.WebIdentity = &WebIdentityTrust{
+			Provider: strings.TrimSuffix(w.Provider, "/"),
+			Audience: w.Audience,
+			Subjects: slices.Clone(w.Subjects),
+			Claims:   maps.Clone(w.Claims),
+		}
 	}
 	if r.MaxSessionDuration == 0 {
 		r.MaxSessionDuration = defaultDuration

@@ -73,3 +73,37 @@ func ExampleEmulator_Inject() {
 	// AssumeRole 400 Throttling
 	// AssumeRole 200
 }
+
+// Trade a GitHub Actions ID token for a session of the demo OIDC role, as
+// the action does in its keyless flow. The token is minted directly here; a
+// test of the whole flow would give the action the request URL and token of
+// [ststest.NewTokenServer] instead.
+func ExampleTokenIssuer() {
+	issuer := ststest.NewTokenIssuer(ststest.WithJob(ststest.Job{Environment: "prod"}))
+	emu := ststest.New()
+	emu.SeedDemoOIDC(issuer)
+	srv := httptest.NewServer(emu)
+	defer srv.Close()
+
+	client := sts.New(sts.Options{
+		Region:       ststest.DemoRegion,
+		BaseEndpoint: aws.String(srv.URL),
+		Credentials:  aws.AnonymousCredentials{},
+	})
+	out, err := client.AssumeRoleWithWebIdentity(context.Background(), &sts.AssumeRoleWithWebIdentityInput{
+		RoleArn:          aws.String(ststest.DemoOIDCRole.ARN),
+		RoleSessionName:  aws.String("GitHubActions"),
+		WebIdentityToken: aws.String(issuer.Mint(ststest.DefaultAudience)),
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(aws.ToString(out.AssumedRoleUser.Arn))
+	fmt.Println(aws.ToString(out.SubjectFromWebIdentityToken))
+	fmt.Println(aws.ToString(out.Provider), aws.ToString(out.Audience))
+	// Output:
+	// arn:aws:sts::222222222222:assumed-role/github-deploy/GitHubActions
+	// repo:octo-org/octo-repo:environment:prod
+	// token.actions.githubusercontent.com sts.amazonaws.com
+}

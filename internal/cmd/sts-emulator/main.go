@@ -8,6 +8,13 @@
 //	{"url":"http://127.0.0.1:41234","region":"us-east-1","access_key_id":"AKIA...",
 //	 "secret_access_key":"...","role_arn":"arn:aws:iam::222222222222:role/deploy",...}
 //
+// With -oidc it also plays GitHub's OIDC token endpoint, under /oidc/ on
+// the same address, and adds to the line what a runner gives a job with
+// permission id-token: write, and the role such a job may assume:
+//
+//	..."id_token_request_url":"http://127.0.0.1:41234/oidc/.../idtoken?api-version=2.0",
+//	 "id_token_request_token":"...","oidc_role_arn":"arn:aws:iam::222222222222:role/github-deploy"}
+//
 // The printed keys are fake and only valid against this process.
 package main
 
@@ -49,6 +56,10 @@ type banner struct {
 	RoleARN           string `json:"role_arn"`
 	ExternalIDRoleARN string `json:"external_id_role_arn"`
 	ExternalID        string `json:"external_id"`
+	// Set with -oidc only.
+	IDTokenRequestURL   string `json:"id_token_request_url,omitempty"`
+	IDTokenRequestToken string `json:"id_token_request_token,omitempty"`
+	OIDCRoleARN         string `json:"oidc_role_arn,omitempty"`
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -58,6 +69,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	latency := fs.Duration("latency", 0, "delay added before every answer")
 	rateLimit := fs.Int("rate-limit", 0, "requests per second answered before Throttling (0 = unlimited)")
 	verbose := fs.Bool("v", false, "log every request to stderr")
+	oidc := fs.Bool("oidc", false, "also serve a GitHub OIDC token endpoint under /oidc/ whose tokens the demo OIDC role trusts")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -77,15 +89,26 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	emu.SetLatency(*latency)
 	emu.SetRateLimit(*rateLimit)
 
+	var handler http.Handler = emu
+	var issuer *ststest.TokenIssuer
+	if *oidc {
+		issuer = ststest.NewTokenIssuer()
+		emu.SeedDemoOIDC(issuer)
+		mux := http.NewServeMux()
+		mux.Handle("/", emu)
+		mux.Handle(oidcPrefix+"/", issuer)
+		handler = mux
+	}
+
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listening: %w", err)
 	}
-	srv := &http.Server{Handler: emu, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
-	if err := json.NewEncoder(stdout).Encode(banner{
+	b := banner{
 		URL:               "http://" + reachable(ln.Addr()),
 		Region:            ststest.DemoRegion,
 		AccessKeyID:       ststest.DemoUser.AccessKeyID,
@@ -94,7 +117,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		RoleARN:           ststest.DemoRole.ARN,
 		ExternalIDRoleARN: ststest.DemoExternalIDRole.ARN,
 		ExternalID:        ststest.DemoExternalID,
-	}); err != nil {
+	}
+	if issuer != nil {
+		b.IDTokenRequestURL = issuer.RequestURL(b.URL + oidcPrefix)
+		b.IDTokenRequestToken = issuer.RequestToken()
+		b.OIDCRoleARN = ststest.DemoOIDCRole.ARN
+	}
+	if err := json.NewEncoder(stdout).Encode(b); err != nil {
 		_ = srv.Close()
 		return fmt.Errorf("writing banner: %w", err)
 	}
@@ -113,6 +142,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	return nil
 }
+
+// oidcPrefix is the path under which -oidc serves the token endpoint; STS
+// requests go to /.
+const oidcPrefix = "/oidc"
 
 // reachable turns a wildcard listen address into one a client on the same
 // host can dial.
