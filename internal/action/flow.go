@@ -2,8 +2,10 @@ package action
 
 import (
 	"context"
+
 	"errors"
 	"fmt"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"strings"
 	"time"
 
@@ -68,18 +70,12 @@ func (r *runner) obtain(ctx context.Context, endpoint string) (*Result, error) {
 	case flowOIDC, flowTokenFile, flowToken:
 		return r.webIdentity(ctx, endpoint, f)
 	}
-	src, err := chooseSource(ctx, cfg, r.env)
+	src, creds, err := r.signingCredentials(ctx)
 	if err != nil {
-		if f == flowAmbient && cfg.RoleToAssume != "" && !cfg.ForceSkipOIDC {
-			var nc *NoCredentialsError
-			if errors.As(err, &nc) {
-				nc.NoIDToken = true
-			}
+		var nc *NoCredentialsError
+		if f == flowAmbient && cfg.RoleToAssume != "" && !cfg.ForceSkipOIDC && errors.As(err, &nc) {
+			nc.NoIDToken = true
 		}
-		return nil, err
-	}
-	creds, err := src.retrieve(ctx)
-	if err != nil {
 		return nil, err
 	}
 	r.log.Mask(creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken)
@@ -89,7 +85,7 @@ func (r *runner) obtain(ctx context.Context, endpoint string) (*Result, error) {
 		r.log.Info(fmt.Sprintf("Checking credentials from %s, no role to assume", src.name))
 		arn, account, err := client.CallerIdentity(ctx)
 		if err != nil {
-			return nil, &CallError{Source: src.name, Err: err}
+			return nil, &CallError{Source: "credentials from " + src.name, Err: err}
 		}
 		res := &Result{ARN: arn, Account: account, Source: src.name, ExportKeys: !src.ambient}
 		res.Message = fmt.Sprintf("Credentials are valid: %s", arn)
@@ -108,7 +104,7 @@ func (r *runner) obtain(ctx context.Context, endpoint string) (*Result, error) {
 		// second STS call.
 		_, account, err := client.CallerIdentity(ctx)
 		if err != nil {
-			return nil, &CallError{Source: src.name, Err: err}
+			return nil, &CallError{Source: "credentials from " + src.name, Err: err}
 		}
 		if cfg.MaskAccountID {
 			r.log.Mask(account)
@@ -134,9 +130,19 @@ func (r *runner) obtain(ctx context.Context, endpoint string) (*Result, error) {
 		s, err = client.AssumeRole(ctx, in)
 	}
 	if err != nil {
-		return nil, &CallError{Source: src.name, Role: cfg.RoleARN, Tagged: len(in.Tags) > 0, Err: err}
+		return nil, &CallError{Source: "credentials from " + src.name, Role: cfg.RoleARN, Tagged: len(in.Tags) > 0, Err: err}
 	}
 	return r.assumed(s, src.name), nil
+}
+
+// signingCredentials finds and reads the credentials that sign the call.
+func (r *runner) signingCredentials(ctx context.Context) (*source, aws.Credentials, error) {
+	src, err := chooseSource(ctx, r.cfg, r.env)
+	if err != nil {
+		return nil, aws.Credentials{}, err
+	}
+	creds, err := src.retrieve(ctx)
+	return src, creds, err
 }
 
 // tags returns the session tags to send (default and custom), and the
@@ -205,9 +211,13 @@ func (r *runner) webIdentity(ctx context.Context, endpoint string, f flow) (*Res
 	case flowTokenFile:
 		t, err := idtoken.ReadFile(cfg.WebIdentityTokenFile, r.env.getenv("GITHUB_WORKSPACE"))
 		if err != nil {
-			return nil, &inputs.InputError{Input: "web-identity-token-file", Value: cfg.WebIdentityTokenFile,
-				Problem: strings.TrimPrefix(err.Error(), "web identity token file "),
-				Fix:     "give the path of a file holding the token, absolute or relative to the workspace"}
+			problem := err.Error()
+			var fe *idtoken.FileError
+			if errors.As(err, &fe) {
+				problem = fe.Problem
+			}
+			return nil, &inputs.InputError{Input: "web-identity-token-file", Value: cfg.WebIdentityTokenFile, Problem: problem,
+				Fix: "give the path of a regular file holding the token, absolute or relative to the workspace"}
 		}
 		token, source = t, "the token in "+cfg.WebIdentityTokenFile
 	case flowToken:

@@ -25,7 +25,7 @@ const (
 
 // CallError is a failed STS call with what the action was doing.
 type CallError struct {
-	Source string // where the signing credentials (or the token) came from
+	Source string // the signing credentials or token, as a phrase: "credentials from ..."
 	Role   string // the role being assumed, if any
 	// Tagged is set when the call carried session tags, which the role's
 	// trust policy must allow with sts:TagSession.
@@ -37,9 +37,9 @@ type CallError struct {
 
 func (e *CallError) Error() string {
 	if e.Role != "" {
-		return fmt.Sprintf("assuming %s with credentials from %s: %v", e.Role, e.Source, e.Err)
+		return fmt.Sprintf("assuming %s with %s: %v", e.Role, e.Source, e.Err)
 	}
-	return fmt.Sprintf("checking credentials from %s: %v", e.Source, e.Err)
+	return fmt.Sprintf("checking %s: %v", e.Source, e.Err)
 }
 
 func (e *CallError) Unwrap() error { return e.Err }
@@ -122,6 +122,9 @@ func Explain(err error) (string, int) {
 		if errors.As(err, &fe) && fe.Status >= 400 && fe.Status < 500 && fe.Status != 429 {
 			return err.Error() + ".", ExitRefused
 		}
+		if errors.As(err, &fe) && fe.Malformed {
+			return err.Error() + ". Something other than GitHub's token service answered (a proxy?); check http-proxy and no-proxy, or re-run the job.", ExitUnavailable
+		}
 		return err.Error() + ". GitHub's token service kept failing; re-run the job.", ExitUnavailable
 	case errors.As(err, &timeout):
 		return err.Error() + ". Raise action-timeout-s, or check the network path to STS (sts-endpoint, http-proxy).", ExitUnavailable
@@ -181,8 +184,13 @@ func hint(e *stsclient.Error, call *CallError) string {
 		return ". The source credentials have expired: re-run the step that exported them, or give fresh keys."
 	case "ValidationError":
 		return ". Check role-duration-seconds (it may exceed the role's maximum session duration), role-session-name and the session policies."
-	case "MalformedPolicyDocument", "PackedPolicyTooLarge":
+	case "MalformedPolicyDocument":
 		return ". Check inline-session-policy and managed-session-policies."
+	case "PackedPolicyTooLarge":
+		if tagged {
+			return ". The session policies and tags are too large together, even with only the essential default tags: shorten inline-session-policy, send fewer custom-tags, or set role-skip-session-tagging: true."
+		}
+		return ". Shorten inline-session-policy or list fewer managed-session-policies."
 	case "RegionDisabledException":
 		return ". Activate STS in this region (IAM > Account settings) or choose another aws-region."
 	}

@@ -50,7 +50,7 @@ func ReadFile(path, workspace string) (string, error) {
 		return "", &FileError{Path: path, Problem: "cannot be read", Err: err}
 	}
 	if fi.Mode()&fs.ModeSymlink != 0 && !projectedToken.MatchString(filepath.Clean(path)) {
-		return "", &FileError{Path: path, Problem: "is a symbolic link; give the path of the token file itself"}
+		return "", &FileError{Path: path, Problem: "is a symbolic link"}
 	}
 	f, err := os.Open(path)
 	if err != nil {
