@@ -13,7 +13,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 var (
 	uuidRE  = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
-	timeRE  = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ`)
+	timeRE  = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ|\d{8}T\d{6}Z`)
 	delimRE = regexp.MustCompile(`ghadelimiter_[0-9a-f]{32}`)
 	waitRE  = regexp.MustCompile(`retrying in [0-9.]+m?s`)
 )

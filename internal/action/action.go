@@ -213,15 +213,11 @@ func (r *runner) endpoint() (string, string) {
 	return "", "the SDK's regional endpoint for " + r.cfg.Region
 }
 
-// attemptTimeout bounds the wait for one STS answer, so that a request that
-// never gets a response is retried rather than eating the whole step.
-const attemptTimeout = 10 * time.Second
-
 func (r *runner) httpClient() *http.Client {
 	proxy := r.proxyFunc()
 	c := awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
 		t.Proxy = func(req *http.Request) (*url.URL, error) { return proxy(req.URL) }
-		t.ResponseHeaderTimeout = attemptTimeout
+		t.ResponseHeaderTimeout = stsclient.AttemptTimeout
 		if r.env.DialContext != nil {
 			t.DialContext = r.env.DialContext
 		}

@@ -72,8 +72,9 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// classify turns an SDK error into an *Error.
-func classify(op string, err error) error {
+// classify turns an SDK error into an *Error. Only the caller's context
+// says whether a timeout was the step's deadline or one slow attempt.
+func classify(ctx context.Context, op string, err error) error {
 	e := &Error{Op: op, Err: err}
 	var re *awshttp.ResponseError
 	if errors.As(err, &re) {
@@ -84,7 +85,7 @@ func classify(op string, err error) error {
 	var netErr net.Error
 	var deser *smithy.DeserializationError
 	switch {
-	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+	case ctx.Err() != nil:
 		e.Kind = TimedOut
 		e.Message = "no answer before the step's deadline"
 	case errors.As(err, &api):
@@ -100,6 +101,9 @@ func classify(op string, err error) error {
 		// inside the response error, not as a DeserializationError.
 		e.Kind = Malformed
 		e.Message = "the response could not be read"
+	case errors.As(err, &netErr) && netErr.Timeout():
+		e.Kind = Unavailable
+		e.Message = fmt.Sprintf("no answer within %s", AttemptTimeout)
 	case errors.As(err, &netErr):
 		e.Kind = Unavailable
 		e.Message = netErr.Error()

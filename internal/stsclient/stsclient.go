@@ -36,6 +36,10 @@ type Options struct {
 	OnRetry func(attempt int, wait time.Duration, err error)
 }
 
+// AttemptTimeout bounds the wait for one STS answer, so that a request
+// that never gets a response is retried rather than eating the whole step.
+const AttemptTimeout = 10 * time.Second
+
 // Client calls STS.
 type Client struct {
 	api *sts.Client
@@ -127,7 +131,7 @@ func (c *Client) AssumeRoleWithWebIdentity(ctx context.Context, in WebIdentityIn
 	}
 	out, err := c.api.AssumeRoleWithWebIdentity(ctx, req)
 	if err != nil {
-		return nil, classify("AssumeRoleWithWebIdentity", err)
+		return nil, classify(ctx, "AssumeRoleWithWebIdentity", err)
 	}
 	return sessionFrom("AssumeRoleWithWebIdentity", out.Credentials, out.AssumedRoleUser)
 }
@@ -161,7 +165,7 @@ func (c *Client) AssumeRole(ctx context.Context, in AssumeRoleInput) (*Session, 
 	req.TransitiveTagKeys = in.TransitiveTagKeys
 	out, err := c.api.AssumeRole(ctx, req)
 	if err != nil {
-		return nil, classify("AssumeRole", err)
+		return nil, classify(ctx, "AssumeRole", err)
 	}
 	return sessionFrom("AssumeRole", out.Credentials, out.AssumedRoleUser)
 }
@@ -170,7 +174,7 @@ func (c *Client) AssumeRole(ctx context.Context, in AssumeRoleInput) (*Session, 
 func (c *Client) CallerIdentity(ctx context.Context) (arn, account string, err error) {
 	out, err := c.api.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
-		return "", "", classify("GetCallerIdentity", err)
+		return "", "", classify(ctx, "GetCallerIdentity", err)
 	}
 	arn, account = aws.ToString(out.Arn), aws.ToString(out.Account)
 	if arn == "" || account == "" {
