@@ -67,12 +67,15 @@ func New(o Options) *Client {
 	api := sts.New(sts.Options{
 		Region:      o.Region,
 		Credentials: o.Credentials,
-		HTTPClient:  o.HTTPClient,
 		Retryer:     r,
 		AppID:       "assume-role",
 	}, func(so *sts.Options) {
 		if o.Endpoint != "" {
 			so.BaseEndpoint = aws.String(o.Endpoint)
+		}
+		// A nil *http.Client in the interface field would not be nil.
+		if o.HTTPClient != nil {
+			so.HTTPClient = o.HTTPClient
 		}
 	})
 	return &Client{api: api}
