@@ -1,16 +1,21 @@
-// Command assume-role is a GitHub container action that assumes an AWS IAM
-// role, masks every secret in the log and exports the session to the steps
-// that follow. See README.md.
+// Command assume-role assumes an AWS IAM role with one STS call and hands
+// the session on. In a GitHub Actions container step it is the action: it
+// masks every secret in the log and exports the session to the steps that
+// follow. Anywhere else it is a CLI with the same inputs as flags. See
+// README.md.
 package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"syscall"
 
 	"github.com/assume-role/assume-role/internal/action"
+	"github.com/assume-role/assume-role/internal/cli"
 	"github.com/assume-role/assume-role/internal/logcmd"
 )
 
@@ -19,7 +24,7 @@ func main() {
 	err := run(ctx)
 	stop()
 	if err != nil {
-		os.Exit(action.Report(logcmd.New(os.Stdout), err))
+		os.Exit(report(err))
 	}
 }
 
@@ -29,10 +34,17 @@ func run(ctx context.Context) error {
 		Stdout:             os.Stdout,
 		AmbientCredentials: action.DefaultChain,
 	}
-	if isCleanup(os.Args) {
+	switch {
+	case isCleanup(os.Args):
 		return action.Cleanup(ctx, env)
+	case os.Getenv("GITHUB_ACTIONS") == "true" && len(os.Args) == 1:
+		return action.Run(ctx, env)
 	}
-	return action.Run(ctx, env)
+	fi, _ := os.Stdout.Stat()
+	return cli.Run(ctx, os.Args[1:], env, cli.IO{
+		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
+		StdoutIsTerminal: fi != nil && fi.Mode()&os.ModeCharDevice != 0,
+	})
 }
 
 // isCleanup reports whether the binary runs as the action's post stage: the
@@ -40,4 +52,22 @@ func run(ctx context.Context) error {
 // executable and no arguments of its own), or a user runs "cleanup".
 func isCleanup(args []string) bool {
 	return filepath.Base(args[0]) == "cleanup" || (len(args) > 1 && args[1] == "cleanup")
+}
+
+// report prints err once, where the mode's reader looks for it, and
+// returns the exit code.
+func report(err error) int {
+	var exit *cli.ExitError
+	switch {
+	case errors.Is(err, cli.ErrHelp):
+		return 0
+	case errors.As(err, &exit):
+		if exit.Err != nil {
+			fmt.Fprintln(os.Stderr, "error:", exit.Err)
+		}
+		return exit.Code
+	case os.Getenv("GITHUB_ACTIONS") == "true" && (len(os.Args) == 1 || isCleanup(os.Args)):
+		return action.Report(logcmd.New(os.Stdout), err)
+	}
+	return action.Report(logcmd.NewPlain(os.Stderr, false), err)
 }

@@ -92,10 +92,11 @@ func NewJob(t testing.TB, manifest *Manifest) *Job {
 	d := Dirs{
 		Root:         root,
 		Workspace:    filepath.Join(root, "work", "repo", "repo"),
-		Temp:         filepath.Join(root, "_temp"),
-		Home:         filepath.Join(root, "_temp", "_github_home"),
-		Workflow:     filepath.Join(root, "_temp", "_github_workflow"),
-		FileCommands: filepath.Join(root, "_temp", "_runner_file_commands"),
+		// The runner's layout: _work/<repo>/<repo> and _work/_temp.
+		Temp:         filepath.Join(root, "work", "_temp"),
+		Home:         filepath.Join(root, "work", "_temp", "_github_home"),
+		Workflow:     filepath.Join(root, "work", "_temp", "_github_workflow"),
+		FileCommands: filepath.Join(root, "work", "_temp", "_runner_file_commands"),
 	}
 	for _, dir := range []string{d.Workspace, d.Home, d.Workflow, d.FileCommands} {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
