@@ -15,6 +15,7 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"golang.org/x/net/http/httpproxy"
 
+	"github.com/assume-role/assume-role/internal/filecmd"
 	"github.com/assume-role/assume-role/internal/inputs"
 	"github.com/assume-role/assume-role/internal/logcmd"
 	"github.com/assume-role/assume-role/internal/stsclient"
@@ -74,6 +75,17 @@ func (r *runner) run(ctx context.Context) error {
 	exp, err := buildExports(cfg, res, r.env.Now())
 	if err != nil {
 		return err
+	}
+	if err := targets.check(exp, r.env.Rand); err != nil {
+		return err
+	}
+	if cfg.AWSProfile != "" {
+		env, files, err := r.writeProfile(res)
+		if err != nil {
+			return err
+		}
+		exp.env = append(exp.env, env...)
+		exp.state = append(exp.state, filecmd.Entry{Name: StateFiles, Value: strings.Join(files, "\n")})
 	}
 	if err := r.log.Err(); err != nil {
 		// The masks may not have reached the runner: export nothing.
@@ -142,6 +154,8 @@ type Result struct {
 	// ExportKeys is false when the credentials already are where later
 	// steps find them (ambient credentials that were only checked).
 	ExportKeys bool
+
+	flow flow
 }
 
 // existing checks the credentials the job already has.

@@ -14,6 +14,7 @@ import (
 type exports struct {
 	env     []filecmd.Entry
 	outputs []filecmd.Entry
+	state   []filecmd.Entry
 	summary string
 }
 
@@ -90,6 +91,9 @@ func summary(cfg *inputs.Config, res *Result, expiration string, now time.Time) 
 	exported := "AWS_REGION, AWS_DEFAULT_REGION"
 	if res.ExportKeys && cfg.OutputEnvCredentials {
 		exported += ", AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_CREDENTIAL_EXPIRATION"
+	}
+	if cfg.AWSProfile != "" {
+		row("Profile", "`"+cfg.AWSProfile+"`")
 	}
 	row("Exported to env", exported)
 	return b.String()

@@ -66,6 +66,16 @@ func (r *runner) obtain(ctx context.Context, endpoint string) (*Result, error) {
 	}
 	f, why := chooseFlow(cfg, r.env)
 	r.log.Info("Flow: " + why)
+	res, err := r.run1(ctx, endpoint, f)
+	if res != nil {
+		res.flow = f
+	}
+	return res, err
+}
+
+// run1 runs flow f.
+func (r *runner) run1(ctx context.Context, endpoint string, f flow) (*Result, error) {
+	cfg := r.cfg
 	switch f {
 	case flowOIDC, flowTokenFile, flowToken:
 		return r.webIdentity(ctx, endpoint, f)

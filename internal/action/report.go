@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/assume-role/assume-role/internal/awsconfig"
 	"github.com/assume-role/assume-role/internal/idtoken"
 	"github.com/assume-role/assume-role/internal/inputs"
 	"github.com/assume-role/assume-role/internal/logcmd"
@@ -97,6 +98,7 @@ func Explain(err error) (string, int) {
 		notAllow *AccountNotAllowedError
 		timeout  *TimeoutError
 		idErr    *IDTokenError
+		profErr  *ProfileError
 		stsErr   *stsclient.Error
 		call     *CallError
 	)
@@ -126,6 +128,12 @@ func Explain(err error) (string, int) {
 			return err.Error() + ". Something other than GitHub's token service answered (a proxy?); check http-proxy and no-proxy, or re-run the job.", ExitUnavailable
 		}
 		return err.Error() + ". GitHub's token service kept failing; re-run the job.", ExitUnavailable
+	case errors.As(err, &profErr):
+		var exists *awsconfig.ProfileExistsError
+		if errors.As(err, &exists) {
+			return err.Error() + ". Set overwrite-aws-profile: true to replace it, or choose another aws-profile.", ExitBadInput
+		}
+		return err.Error(), ExitInternal
 	case errors.As(err, &timeout):
 		return err.Error() + ". Raise action-timeout-s, or check the network path to STS (sts-endpoint, http-proxy).", ExitUnavailable
 	case errors.As(err, &stsErr):

@@ -9,7 +9,7 @@ import (
 
 // targets are the runner's file-command files this step writes.
 type targets struct {
-	env, output, summary string
+	env, output, state, summary string
 }
 
 // openTargets checks, before any STS call, that the files later steps read
@@ -20,6 +20,7 @@ func openTargets(env *Env) (*targets, error) {
 		env:     env.getenv(filecmd.Env.String()),
 		output:  env.getenv(filecmd.Output.String()),
 		summary: env.getenv(filecmd.SummaryVar),
+		state:   env.getenv(filecmd.State.String()),
 	}
 	for _, c := range []struct {
 		kind filecmd.Kind
@@ -37,14 +38,30 @@ func openTargets(env *Env) (*targets, error) {
 	return t, nil
 }
 
-// write validates every entry of both files first, then appends them, so a
-// value the runner would misread stops the export before any file changes.
-func (t *targets) write(e *exports, rnd io.Reader) error {
+// check validates every entry first, so that a value the runner would
+// misread stops the export before any file changes.
+func (t *targets) check(e *exports, rnd io.Reader) error {
 	if _, err := filecmd.Format(filecmd.Env, e.env, rnd); err != nil {
 		return err
 	}
-	if _, err := filecmd.Format(filecmd.Output, e.outputs, rnd); err != nil {
+	_, err := filecmd.Format(filecmd.Output, e.outputs, rnd)
+	return err
+}
+
+// write appends the exports; check has passed on the same entries.
+func (t *targets) write(e *exports, rnd io.Reader) error {
+	if err := t.check(e, rnd); err != nil {
 		return err
+	}
+	if len(e.state) > 0 {
+		// The post stage needs this to clean up; without GITHUB_STATE (not a
+		// GitHub runner) there is no post stage either.
+		if t.state == "" {
+			return &filecmd.FileError{Var: filecmd.State.String(), Err: filecmd.ErrNotSet}
+		}
+		if err := filecmd.Append(filecmd.State, t.state, e.state, rnd); err != nil {
+			return err
+		}
 	}
 	if err := filecmd.Append(filecmd.Env, t.env, e.env, rnd); err != nil {
 		return err

@@ -135,7 +135,9 @@ func (e *LayoutError) Error() string {
 	return fmt.Sprintf("cannot edit %s safely: the indented section header on line %d would become part of the setting above it; remove its indentation", e.Path, e.Line)
 }
 
-func validateName(name string) error {
+// ValidateName checks a profile name: the inputs check it before any STS
+// call, so that a bad name fails before a session is made.
+func ValidateName(name string) error {
 	bad := func(reason string) error { return &InvalidProfileError{Name: name, Field: "name", Reason: reason} }
 	if len(name) == 0 || len(name) > 64 {
 		return bad("must be 1 to 64 characters long")
@@ -184,7 +186,7 @@ func validateValue(name, field, v string) error {
 }
 
 func (p *Profile) validate() error {
-	if err := validateName(p.Name); err != nil {
+	if err := ValidateName(p.Name); err != nil {
 		return err
 	}
 	fields := []struct{ field, value string }{
@@ -356,7 +358,7 @@ func Write(f Files, p Profile, overwrite bool) error {
 // file or profile is not an error. The credentials file is edited even if
 // the config file cannot be, so that the keys go whatever happens.
 func Remove(f Files, name string) error {
-	if err := validateName(name); err != nil {
+	if err := ValidateName(name); err != nil {
 		return err
 	}
 	targets, err := openTargets(f, name, nil, nil)

@@ -193,3 +193,49 @@ func mkdirs(dir string) error {
 	}
 	return checkDir(dir, di)
 }
+
+// InstallExecutable copies the executable at src to dst (mode 0755), creating
+// dst's directory like the shared files' (0700, owned like its parent), and
+// gives it the directory's owner: a profile's credential_process runs it as
+// the runner's user in later steps. It replaces dst atomically and refuses a
+// dst or a directory that is a symbolic link.
+func InstallExecutable(src, dst string) error {
+	dir := filepath.Dir(dst)
+	if err := mkdirs(dir); err != nil {
+		return err
+	}
+	if fi, err := os.Lstat(dst); err == nil && !fi.Mode().IsRegular() {
+		return &UnsafeFileError{Path: dst, Reason: "is not a regular file"}
+	}
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	tmp, err := os.CreateTemp(dir, ".assume-role-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	_, err = io.Copy(tmp, in)
+	if err == nil {
+		err = tmp.Chmod(0o755)
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	di, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	if err := chownLike(tmp.Name(), di); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), dst)
+}

@@ -14,6 +14,9 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+
 	"github.com/assume-role/assume-role/internal/action"
 	"github.com/assume-role/assume-role/internal/exportfmt"
 	"github.com/assume-role/assume-role/internal/inputs"
@@ -90,6 +93,7 @@ func Run(ctx context.Context, args []string, env action.Env, stdio IO) error {
 	format := fs.String("format", "env", "output format: env, dotenv, json, ini or credential-process [$FORMAT]")
 	tokenEnv := fs.String("web-identity-token-env", "", "name of an environment variable holding a web identity token [$WEB_IDENTITY_TOKEN_ENV]")
 	verbose := fs.Bool("verbose", false, "print debug lines")
+	sourceProfile := fs.String("source-profile", "", "read the keys that assume the role from this profile of the AWS shared files")
 	fs.Usage = func() {
 		fmt.Fprint(stdio.Stderr, usage)
 		fs.PrintDefaults()
@@ -108,13 +112,15 @@ func Run(ctx context.Context, args []string, env action.Env, stdio IO) error {
 		return &ExitError{Code: action.ExitBadInput, Err: fmt.Errorf("unexpected argument %q (commands: exec, credential-process, cleanup)", rest[0])}
 	}
 
-	// Inputs: flag, else environment variable, else the default.
+	// Inputs: flag, else environment variable, else the default. A
+	// credential_process command line is self-contained: it must not pick up
+	// the step's AWS_ACCESS_KEY_ID, which may be the very session it renews.
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	raw := map[string]string{}
 	for name, v := range values {
 		val := *v
-		if !set[name] {
+		if !set[name] && cmd != "credential-process" {
 			val = getenv(envName(name))
 		}
 		raw[inputs.Prefix+strings.ToUpper(name)] = strings.TrimSpace(val)
@@ -133,6 +139,21 @@ func Run(ctx context.Context, args []string, env action.Env, stdio IO) error {
 	cfg, err := inputs.Parse(raw)
 	if err != nil {
 		return err
+	}
+	if *sourceProfile != "" {
+		if cfg.AccessKeyID != "" {
+			return &ExitError{Code: action.ExitBadInput, Err: errors.New("--source-profile and --aws-access-key-id both name the keys: give one")}
+		}
+		// The profile is the source, even in a job that could mint an ID token.
+		cfg.ForceSkipOIDC, cfg.UnsetCurrentCredentials = true, true
+		profile := *sourceProfile
+		env.AmbientCredentials = func(ctx context.Context, region string, _ bool) (aws.CredentialsProvider, error) {
+			c, err := config.LoadDefaultConfig(ctx, config.WithRegion(region), config.WithSharedConfigProfile(profile))
+			if err != nil {
+				return nil, err
+			}
+			return c.Credentials, nil
+		}
 	}
 	if *tokenEnv != "" {
 		token := strings.TrimSpace(getenv(*tokenEnv))

@@ -15,6 +15,7 @@ import (
 
 	"github.com/caarlos0/env/v11"
 
+	"github.com/assume-role/assume-role/internal/awsconfig"
 	"github.com/assume-role/assume-role/internal/sessiontags"
 )
 
@@ -35,7 +36,7 @@ type Config struct {
 	ManagedSessionPolicies  Lines  `env:"MANAGED-SESSION-POLICIES" desc:"managed policy ARNs, one a line, that limit the session"`
 	MaskAccountID           bool   `env:"MASK-AWS-ACCOUNT-ID" desc:"mask the account ID in the log"`
 	OutputCredentials       bool   `env:"OUTPUT-CREDENTIALS" desc:"also set the credentials as step outputs"`
-	OutputEnvCredentials    bool   `env:"OUTPUT-ENV-CREDENTIALS" envDefault:"true" desc:"export the credentials as environment variables"`
+	OutputEnvCredentialsSet *bool  `env:"OUTPUT-ENV-CREDENTIALS" desc:"export the credentials as environment variables (default true, false with aws-profile)"`
 	UnsetCurrentCredentials bool   `env:"UNSET-CURRENT-CREDENTIALS" desc:"ignore credentials already in the environment"`
 	AllowedAccountIDs       List   `env:"ALLOWED-ACCOUNT-IDS" desc:"comma-separated account IDs the session must belong to"`
 	DisableRetry            bool   `env:"DISABLE-RETRY" desc:"make one attempt per STS call"`
@@ -50,6 +51,9 @@ type Config struct {
 	ForceSkipOIDC           bool   `env:"FORCE-SKIP-OIDC" desc:"never use GitHub's ID token"`
 	RoleSkipSessionTagging  bool   `env:"ROLE-SKIP-SESSION-TAGGING" desc:"send no default session tags"`
 	CustomTags              string `env:"CUSTOM-TAGS" desc:"extra session tags as a JSON object of strings"`
+	AWSProfile              string `env:"AWS-PROFILE" desc:"write the session as this named profile in the AWS shared files"`
+	OverwriteAWSProfile     bool   `env:"OVERWRITE-AWS-PROFILE" desc:"replace the profile if it exists"`
+	RefreshCredentials      bool   `env:"REFRESH-CREDENTIALS" desc:"make the profile renew its session itself (credential_process) for jobs longer than the session"`
 	TransitiveTagKeys       Lines  `env:"TRANSITIVE-TAG-KEYS" desc:"session tag keys that pass on to chained sessions"`
 
 	// Derived by Validate.
@@ -61,6 +65,9 @@ type Config struct {
 	Partition string
 	// Tags are the parsed custom-tags, sorted by key.
 	Tags []sessiontags.Tag
+	// OutputEnvCredentials is output-env-credentials, or its default: true,
+	// except with aws-profile, where the profile is the point.
+	OutputEnvCredentials bool
 }
 
 // Prefix is what the runner puts before an input's upper-cased name.
@@ -197,7 +204,7 @@ func (c *Config) Validate() error {
 	checks := []func() error{
 		c.checkRegion, c.checkRole, c.checkSession, c.checkKeys,
 		c.checkPolicies, c.checkAccounts, c.checkNetwork, c.checkRetry,
-		c.checkWebIdentity, c.checkTags,
+		c.checkWebIdentity, c.checkTags, c.checkProfile,
 	}
 	for _, check := range checks {
 		if err := check(); err != nil {
@@ -428,6 +435,38 @@ func (c *Config) checkTags() error {
 			return &InputError{Input: "transitive-tag-keys", Value: k, Problem: "is not the key of a tag this step sends",
 				Fix: "list only keys of custom-tags (or of the default tags, unless role-skip-session-tagging is true), one a line"}
 		}
+	}
+	return nil
+}
+
+func (c *Config) checkProfile() error {
+	c.OutputEnvCredentials = c.AWSProfile == ""
+	if c.OutputEnvCredentialsSet != nil {
+		c.OutputEnvCredentials = *c.OutputEnvCredentialsSet
+	}
+	if c.AWSProfile == "" {
+		switch {
+		case c.OverwriteAWSProfile:
+			return &InputError{Input: "overwrite-aws-profile", Value: "true", Problem: "needs aws-profile",
+				Fix: "set aws-profile to the profile to write, or remove overwrite-aws-profile"}
+		case c.RefreshCredentials:
+			return &InputError{Input: "refresh-credentials", Value: "true", Problem: "needs aws-profile",
+				Fix: "set aws-profile: the renewing session lives in that profile, which later steps select with --profile or AWS_PROFILE"}
+		}
+		return nil
+	}
+	if err := awsconfig.ValidateName(c.AWSProfile); err != nil {
+		var ip *awsconfig.InvalidProfileError
+		problem := err.Error()
+		if errors.As(err, &ip) {
+			problem = ip.Reason
+		}
+		return &InputError{Input: "aws-profile", Value: c.AWSProfile, Problem: "is not a usable profile name: " + problem,
+			Fix: "use 1-64 letters, digits and _.+=,@- such as deploy-prod"}
+	}
+	if c.RefreshCredentials && c.RoleToAssume == "" {
+		return &InputError{Input: "refresh-credentials", Value: "true", Problem: "needs role-to-assume",
+			Fix: "only an assumed role can be renewed; without a role the profile holds the keys themselves"}
 	}
 	return nil
 }
