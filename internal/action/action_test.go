@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
@@ -196,9 +195,10 @@ func TestHTTPProxyInput(t *testing.T) {
 	e.SeedDemo()
 	target, _ := urlParse(url)
 	var proxied atomic.Int32
-	rp := &httputil.ReverseProxy{Director: func(r *http.Request) {
+	rp := &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
 		proxied.Add(1)
-		r.URL.Scheme, r.URL.Host = "http", target.Host // the Host header stays sts.example.test: it is signed
+		pr.Out.URL.Scheme, pr.Out.URL.Host = "http", target.Host
+		pr.Out.Host = pr.In.Host // sts.example.test: the Host header is signed
 	}}
 	proxy := httptest.NewServer(rp)
 	t.Cleanup(proxy.Close)

@@ -21,7 +21,7 @@ var (
 // wantFormatErr is an independent statement of Format's rules: the reason
 // and name of the first refused entry, or nil if Format must succeed with
 // delimiters from a fresh seqReader.
-func wantFormatErr(kind filecmd.Kind, es []filecmd.Entry) (error, string) {
+func wantFormatErr(kind filecmd.Kind, es []filecmd.Entry) (string, error) {
 	for _, e := range es {
 		re := envName
 		if kind == filecmd.Output {
@@ -29,21 +29,21 @@ func wantFormatErr(kind filecmd.Kind, es []filecmd.Entry) (error, string) {
 		}
 		switch {
 		case !re.MatchString(e.Name):
-			return filecmd.ErrNameSyntax, e.Name
+			return e.Name, filecmd.ErrNameSyntax
 		case kind == filecmd.Env && strings.ToUpper(e.Name) == "NODE_OPTIONS":
-			return filecmd.ErrNameBlocked, e.Name
+			return e.Name, filecmd.ErrNameBlocked
 		case strings.Contains(e.Value, "\x00"):
-			return filecmd.ErrValueNUL, e.Name
+			return e.Name, filecmd.ErrValueNUL
 		case !utf8.ValidString(e.Value):
-			return filecmd.ErrValueUTF8, e.Name
+			return e.Name, filecmd.ErrValueUTF8
 		}
 	}
 	for i, e := range es {
 		if strings.Contains(e.Value, []string{seqDelim0, seqDelim1}[i]) {
-			return filecmd.ErrValueDelimiter, e.Name
+			return e.Name, filecmd.ErrValueDelimiter
 		}
 	}
-	return nil, ""
+	return "", nil
 }
 
 // validName turns any string into a name Format accepts for kind, so that
@@ -95,7 +95,7 @@ func FuzzFormatParse(f *testing.F) {
 			{{Name: validName(kind, n1), Value: v1}, {Name: validName(kind, n2), Value: v2}},
 		} {
 			out, err := filecmd.Format(kind, es, &seqReader{})
-			wantErr, wantName := wantFormatErr(kind, es)
+			wantName, wantErr := wantFormatErr(kind, es)
 			if wantErr != nil {
 				if !errors.Is(err, wantErr) || out != nil {
 					t.Fatalf("Format(%v, %q) = %q, %v; want no bytes and %v", kind, es, out, err, wantErr)

@@ -72,13 +72,28 @@ func ContainerEnv(env map[string]string, mounts []Mount) map[string]string {
 	return out
 }
 
-// Container runs image the way the runner runs a container action
-// (`docker run --rm --workdir /github/workspace -v … image`, runner-contract
-// §1.2), with buildah in chroot isolation from the storage at BuildahRoot:
-// the image's own entrypoint /assume-role, the runner's five mounts, the
-// working directory /github/workspace, and env with its host paths
-// translated. Chroot isolation shares the host's network namespace, so the
-// action reaches a server on the host's 127.0.0.1.
+// Container runs image the way the runner runs a container action's main
+// stage: ContainerEntrypoint with no entrypoint of its own, so the image's
+// ENTRYPOINT runs.
+func Container(image string) Launcher {
+	return ContainerEntrypoint(image, "")
+}
+
+// ContainerEntrypoint runs image the way the runner runs one stage of a
+// container action (`docker run --rm --workdir /github/workspace
+// [--entrypoint …] -v … image`, runner-contract §1.2), with buildah in
+// chroot isolation from the storage at BuildahRoot: the runner's five
+// mounts, the working directory /github/workspace, and env with its host
+// paths translated. Chroot isolation shares the host's network namespace,
+// so the action reaches a server on the host's 127.0.0.1.
+//
+// The command is what docker would run: with entrypoint "" the image's
+// ENTRYPOINT followed by its CMD, both read from the image's configuration;
+// otherwise entrypoint alone, as `docker run --entrypoint` runs it (one
+// executable, the image's CMD dropped), which is how the runner starts the
+// pre and post stages (pre-entrypoint, post-entrypoint). The runner gives a
+// later stage the state an earlier one saved as STATE_<name> variables;
+// the caller puts those in env.
 //
 // Each call makes a working container (the analogue of `docker run --rm`)
 // and removes it when the action exits. That happens inside the returned
@@ -98,10 +113,10 @@ func ContainerEnv(env map[string]string, mounts []Mount) map[string]string {
 // never for real ones. buildah's own messages about a non-zero exit
 // ("subprocess exited with status N", "Error: exit status N"), which docker
 // does not print, are removed from the end of stderr.
-func Container(image string) Launcher {
+func ContainerEntrypoint(image, entrypoint string) Launcher {
 	return func(ctx context.Context, j *Job, env map[string]string) *exec.Cmd {
 		mounts := ContainerMounts(j.Dirs)
-		args := []string{"-c", containerRun, "container-run", BuildahRoot(), image,
+		args := []string{"-c", containerRun, "container-run", BuildahRoot(), image, entrypoint,
 			"--workingdir", "/github/workspace"}
 		for _, m := range mounts {
 			if strings.ContainsAny(m.Host, ":,") {
@@ -131,22 +146,39 @@ func Container(image string) Launcher {
 	}
 }
 
-// containerRun is the wrapper that Container runs with bash:
-// $1 the storage root, $2 the image, then buildah run's options.
+// containerRun is the wrapper that ContainerEntrypoint runs with bash:
+// $1 the storage root, $2 the image, $3 the entrypoint ("" for the
+// image's), then buildah run's options. buildah run never applies the
+// image's ENTRYPOINT or CMD itself, so the wrapper reads them from the
+// image, NUL-separated, and passes the whole command. Exit status 125 is
+// docker's for a container that could not be started.
 const containerRun = `set -u
-root=$1 image=$2
-shift 2
+root=$1 image=$2 entrypoint=$3
+shift 3
 bh=(buildah --root "$root/storage" --runroot "$root/run" --storage-driver vfs)
 errfile=$(mktemp) || exit 125
 stopped=0 pid=
 trap 'stopped=1; [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null' TERM INT HUP
+if [ -n "$entrypoint" ]; then
+	argv=("$entrypoint")
+else
+	"${bh[@]}" inspect --type image \
+		--format '{{range .OCIv1.Config.Entrypoint}}{{.}}{{"\x00"}}{{end}}{{range .OCIv1.Config.Cmd}}{{.}}{{"\x00"}}{{end}}' \
+		"$image" >"$errfile" || { rm -f "$errfile"; exit 125; }
+	readarray -d '' argv <"$errfile"
+	if [ "${#argv[@]}" -eq 0 ]; then
+		echo "container-run: $image has neither ENTRYPOINT nor CMD" >&2
+		rm -f "$errfile"
+		exit 125
+	fi
+fi
 ctr=$("${bh[@]}" from --pull=never --quiet --name "assume-role-run-$$-$(date +%s%N)" "$image") || { rm -f "$errfile"; exit 125; }
 if [ "$stopped" = 1 ]; then
 	"${bh[@]}" rm "$ctr" >/dev/null
 	rm -f "$errfile"
 	exit 143
 fi
-"${bh[@]}" run --isolation chroot "$@" "$ctr" -- /assume-role 2>"$errfile" &
+"${bh[@]}" run --isolation chroot "$@" "$ctr" -- "${argv[@]}" 2>"$errfile" &
 pid=$!
 while :; do
 	wait "$pid"

@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 real STS still sends PackedPolicySize, so the emulator must too and its tests read it
+
 package ststest_test
 
 import (
