@@ -14,7 +14,8 @@
 # Environment:
 #   ASSUME_ROLE_BUILDAH_ROOT  buildah storage, kept between runs so that
 #                             re-runs are warm (default /var/tmp/assume-role-buildah).
-#                             internal/runnertest.Container uses the same default.
+#                             internal/runnertest.ContainerEntrypoint uses the
+#                             same default.
 #   ASSUME_ROLE_HOST_CACHES   1 (default): bind-mount the host's module and
 #                             build caches into the build's RUN steps (fast,
 #                             works offline). 0: a clean-room build that
@@ -50,7 +51,7 @@ mkdir -p "$root"
 exec 9>"$root/lock"
 flock 9
 
-# Working containers of runnertest.Container are named
+# Working containers of runnertest.ContainerEntrypoint are named
 # assume-role-run-<pid>-<n>; remove those whose process is gone (a test
 # binary killed before it could clean up).
 while read -r name; do
@@ -134,7 +135,11 @@ ctr=$(bh from --pull=never --quiet --name "assume-role-builder-$$-1" "$image")
 trap 'bh rm "$ctr" >/dev/null 2>&1 || true' EXIT
 mnt=$(bh mount "$ctr")
 binary=$(stat -c %s "$mnt/assume-role")
+# The post stage's entrypoint (action.yml post-entrypoint: /cleanup): the
+# binary under another name, which is how it knows to clean up.
+link=$(readlink "$mnt/cleanup" || true)
 bh unmount "$ctr" >/dev/null
+[[ $link == /assume-role ]] || die "/cleanup in $image links to '$link', want /assume-role"
 bh rm "$ctr" >/dev/null
 trap - EXIT
 mib() { awk -v n="$1" 'BEGIN { printf "%.2f MiB", n / 1048576 }'; }

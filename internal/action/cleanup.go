@@ -24,6 +24,8 @@ const StateFiles = "files"
 var exportedVars = []string{
 	"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_CREDENTIAL_EXPIRATION",
 	"AWS_REGION", "AWS_DEFAULT_REGION",
+	// With aws-profile: the profile and the files it was in, now deleted.
+	"AWS_PROFILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE",
 }
 
 // Cleanup runs the action's post stage: it blanks the exported AWS_*

@@ -90,8 +90,8 @@ func NewJob(t testing.TB, manifest *Manifest) *Job {
 	t.Helper()
 	root := t.TempDir()
 	d := Dirs{
-		Root:         root,
-		Workspace:    filepath.Join(root, "work", "repo", "repo"),
+		Root:      root,
+		Workspace: filepath.Join(root, "work", "repo", "repo"),
 		// The runner's layout: _work/<repo>/<repo> and _work/_temp.
 		Temp:         filepath.Join(root, "work", "_temp"),
 		Home:         filepath.Join(root, "work", "_temp", "_github_home"),
