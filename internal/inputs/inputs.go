@@ -60,14 +60,14 @@ type Config struct {
 
 	// RoleARN is RoleToAssume as a full ARN, or empty when it is a bare
 	// name that needs the caller's account (see NeedsAccount).
-	RoleARN string
+	RoleARN string `env:"-"`
 	// Partition is the AWS partition of Region (aws, aws-cn, aws-us-gov, ...).
-	Partition string
+	Partition string `env:"-"`
 	// Tags are the parsed custom-tags, sorted by key.
-	Tags []sessiontags.Tag
+	Tags []sessiontags.Tag `env:"-"`
 	// OutputEnvCredentials is output-env-credentials, or its default: true,
 	// except with aws-profile, where the profile is the point.
-	OutputEnvCredentials bool
+	OutputEnvCredentials bool `env:"-"`
 }
 
 // Prefix is what the runner puts before an input's upper-cased name.
@@ -556,7 +556,7 @@ func All() []Input {
 	for i := range t.NumField() {
 		f := t.Field(i)
 		name := f.Tag.Get("env")
-		if name == "" {
+		if name == "" || name == "-" {
 			continue
 		}
 		out = append(out, Input{
