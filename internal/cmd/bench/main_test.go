@@ -1,0 +1,89 @@
+package main
+
+import (
+	"testing"
+	"time"
+
+	"github.com/assume-role/assume-role/internal/runnertest"
+)
+
+func TestParseInitTrace(t *testing.T) {
+	t.Parallel()
+	trace := "init internal/bytealg @0.003 ms, 0 ms clock, 0 bytes, 0 allocs\n" +
+		"some other line the program wrote\n" +
+		"init github.com/assume-role/assume-role/internal/inputs @1.8 ms, 0.87 ms clock, 374448 bytes, 3816 allocs\n" +
+		"init runtime @0.038 ms, 0.097 ms clock, 0 bytes, 0 allocs\n"
+	inits, end := parseInitTrace(trace)
+	if len(inits) != 3 {
+		t.Fatalf("got %d inits: %+v", len(inits), inits)
+	}
+	in := inits[1]
+	if in.pkg != "github.com/assume-role/assume-role/internal/inputs" || in.clock != 0.87 || in.bytes != 374448 || in.allocs != 3816 {
+		t.Errorf("parsed %+v", in)
+	}
+	if end < 2.669 || end > 2.671 {
+		t.Errorf("end = %v, want 2.67 (1.8 + 0.87)", end)
+	}
+}
+
+func TestMedianAndP95(t *testing.T) {
+	t.Parallel()
+	var xs []time.Duration
+	for i := 100; i >= 1; i-- {
+		xs = append(xs, time.Duration(i))
+	}
+	if got := median(xs); got != 50 { // (50+51)/2 in integer nanoseconds
+		t.Errorf("median = %d", got)
+	}
+	if got := p95(xs); got != 95 {
+		t.Errorf("p95 = %d", got)
+	}
+	if got := median([]int64{3, 1, 2}); got != 2 {
+		t.Errorf("median of three = %d", got)
+	}
+	if got := p95([]int64{7}); got != 7 {
+		t.Errorf("p95 of one = %d", got)
+	}
+	if xs[0] != 100 {
+		t.Error("median sorted its argument")
+	}
+}
+
+func TestCommas(t *testing.T) {
+	t.Parallel()
+	for n, want := range map[int64]string{0: "0", 999: "999", 1000: "1,000", 10092706: "10,092,706"} {
+		if got := commas(n); got != want {
+			t.Errorf("commas(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+func TestStepEnvIsTheRunners(t *testing.T) {
+	t.Parallel()
+	m, err := runnertest.LoadManifest("../../../action.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &jobDirs{workspace: "/w/repo/repo", temp: "/w/_temp", home: "/w/_temp/_github_home", workflow: "/w/_temp/_github_workflow"}
+	env, err := stepEnv(m, d, map[string]string{"HOME": "/root", "AWS_REGION": "eu-west-1"},
+		map[string]string{"role-to-assume": "arn:aws:iam::222222222222:role/deploy"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range map[string]string{
+		"INPUT_ROLE-TO-ASSUME":        "arn:aws:iam::222222222222:role/deploy",
+		"INPUT_ROLE-DURATION-SECONDS": "3600", // action.yml's default
+		"INPUT_AWS-ACCESS-KEY-ID":     "",     // declared, not set: present and empty
+		"HOME":                        d.home, // the runner's value wins
+		"AWS_REGION":                  "eu-west-1",
+		"GITHUB_ACTIONS":              "true",
+		"RUNNER_WORKSPACE":            "/w/repo",
+	} {
+		if got, ok := env[k]; !ok || got != want {
+			t.Errorf("%s = %q (set %v), want %q", k, got, ok, want)
+		}
+	}
+	if _, err := stepEnv(m, d, nil, map[string]string{"no-such-input": "x"}); err == nil {
+		t.Error("an undeclared input must be refused")
+	}
+}
