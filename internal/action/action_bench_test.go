@@ -266,8 +266,12 @@ func (c *cannedConn) Close() error {
 	return nil
 }
 
-func (c *cannedConn) LocalAddr() net.Addr                { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000} }
-func (c *cannedConn) RemoteAddr() net.Addr               { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 443} }
+func (c *cannedConn) LocalAddr() net.Addr {
+	return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000}
+}
+func (c *cannedConn) RemoteAddr() net.Addr {
+	return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 443}
+}
 func (c *cannedConn) SetDeadline(t time.Time) error      { return nil }
 func (c *cannedConn) SetReadDeadline(t time.Time) error  { return nil }
 func (c *cannedConn) SetWriteDeadline(t time.Time) error { return nil }

@@ -55,7 +55,7 @@ func placeProfile(env *Env) (*profilePlace, error) {
 		hostTemp = filepath.Join(filepath.Dir(ws), "_temp")
 	}
 	p := &profilePlace{writeDir: filepath.Join(temp, profileDir), hostDir: filepath.Join(hostTemp, profileDir)}
-	p.write = awsconfig.Files{Credentials: filepath.Join(p.writeDir, "credentials"), Config: filepath.Join(p.writeDir, "config")}
+	p.write = awsconfig.Files{Credentials: filepath.Join(p.writeDir, "credentials"), Config: filepath.Join(p.writeDir, "config"), Scratch: true}
 	p.host = awsconfig.Files{Credentials: filepath.Join(p.hostDir, "credentials"), Config: filepath.Join(p.hostDir, "config")}
 	return p, nil
 }

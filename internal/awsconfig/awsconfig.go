@@ -50,6 +50,11 @@ type Profile struct {
 // and AWS_CONFIG_FILE name them.
 type Files struct {
 	Credentials, Config string
+	// Scratch says the files live in a directory that is deleted at the
+	// end of the job (the runner's temp directory): their writes skip fsync,
+	// which costs milliseconds and buys nothing there. The rename still
+	// makes every replacement whole.
+	Scratch bool
 }
 
 // DefaultFiles returns the paths the AWS CLI reads: AWS_SHARED_CREDENTIALS_FILE
@@ -401,6 +406,7 @@ func openTargets(f Files, name string, cfg, creds []string) ([]*target, error) {
 	if cf.sameAs(crf) {
 		return nil, fmt.Errorf("the AWS credentials file %s and config file %s are the same file", f.Credentials, f.Config)
 	}
+	cf.scratch, crf.scratch = f.Scratch, f.Scratch
 	return []*target{
 		{file: cf, match: func(h string) bool { return configHeader(h, name) }, section: cfg},
 		{file: crf, match: func(h string) bool { return credentialsHeader(h, name) }, section: creds},

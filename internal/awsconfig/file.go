@@ -19,6 +19,7 @@ type file struct {
 	dir     string
 	info    fs.FileInfo // nil if the file did not exist
 	content []byte
+	scratch bool // skip fsync, see Files.Scratch
 }
 
 // readFile checks that path and its directory are safe to replace and reads
@@ -100,8 +101,10 @@ func (f *file) replace(data []byte) error {
 		write(tmp, data),
 		tmp.Chmod(perm),
 		f.keepOwner(tmp),
-		tmp.Sync(),
 	)
+	if err == nil && !f.scratch {
+		err = tmp.Sync()
+	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
@@ -116,7 +119,9 @@ func (f *file) replace(data []byte) error {
 	if err := os.Rename(tmp.Name(), f.path); err != nil {
 		return err
 	}
-	syncDir(f.dir)
+	if !f.scratch {
+		syncDir(f.dir)
+	}
 	return nil
 }
 
@@ -217,12 +222,11 @@ func InstallExecutable(src, dst string) error {
 		return err
 	}
 	defer os.Remove(tmp.Name())
+	// No fsync: the executable lives in the runner's temp directory, which
+	// is deleted at the end of the job.
 	_, err = io.Copy(tmp, in)
 	if err == nil {
 		err = tmp.Chmod(0o755)
-	}
-	if err == nil {
-		err = tmp.Sync()
 	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr

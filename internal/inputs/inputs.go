@@ -188,15 +188,42 @@ func parseError(err error, m map[string]string) error {
 }
 
 var (
-	regionRE      = regexp.MustCompile(`^[a-z0-9-]+$`)
-	sessionNameRE = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
+	regionRE = regexp.MustCompile(`^[a-z0-9-]+$`)
+	// Lengths are checked apart (see sized): counted repetitions such as
+	// {2,64} make RE2 compile dozens of copies, which costs a millisecond of
+	// start-up in a process that lives for ten.
+	sessionNameRE = sized(`^[\w+=,.@-]+$`, 2, 64)
 	externalIDRE  = regexp.MustCompile(`^[\w+=,.@:/-]+$`)
-	roleNameRE    = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
-	roleARNRE     = regexp.MustCompile(`^arn:([a-z0-9-]+):iam::(\d{12}):role/(?:[\x21-\x7e]*/)?[\w+=,.@-]{1,64}$`)
-	policyARNRE   = regexp.MustCompile(`^arn:([a-z0-9-]+):iam::(\d{12}|aws):policy/(?:[\x21-\x7e]*/)?[\w+=,.@-]{1,128}$`)
-	accountIDRE   = regexp.MustCompile(`^\d{12}$`)
-	accessKeyRE   = regexp.MustCompile(`^[A-Z0-9]{16,128}$`)
+	roleNameRE    = sized(`^[\w+=,.@-]+$`, 1, 64)
+	roleARNRE     = regexp.MustCompile(`^arn:([a-z0-9-]+):iam::(\d+):role/(?:[\x21-\x7e]*/)?([\w+=,.@-]+)$`)
+	policyARNRE   = regexp.MustCompile(`^arn:([a-z0-9-]+):iam::(\d+|aws):policy/(?:[\x21-\x7e]*/)?([\w+=,.@-]+)$`)
+	accountIDRE   = sized(`^\d+$`, 12, 12)
+	accessKeyRE   = sized(`^[A-Z0-9]+$`, 16, 128)
 )
+
+// sizedRE is a pattern with a length range.
+type sizedRE struct {
+	re       *regexp.Regexp
+	min, max int
+}
+
+func sized(pattern string, min, max int) sizedRE {
+	return sizedRE{regexp.MustCompile(pattern), min, max}
+}
+
+func (s sizedRE) MatchString(v string) bool {
+	return len(v) >= s.min && len(v) <= s.max && s.re.MatchString(v)
+}
+
+// arnParts matches an IAM ARN pattern whose groups are the partition, the
+// account (12 digits, or "aws" where allowed) and the name (up to maxName).
+func arnParts(re *regexp.Regexp, arn string, maxName int) []string {
+	m := re.FindStringSubmatch(arn)
+	if m == nil || (len(m[2]) != 12 && m[2] != "aws") || len(m[3]) > maxName {
+		return nil
+	}
+	return m
+}
 
 // Validate checks each input and the rules between them, and fills in the
 // derived fields. Every error is an *InputError.
@@ -237,7 +264,7 @@ func (c *Config) checkRole() error {
 		}
 		return nil
 	case strings.HasPrefix(r, "arn:"):
-		m := roleARNRE.FindStringSubmatch(r)
+		m := arnParts(roleARNRE, r, 64)
 		if m == nil {
 			return &InputError{Input: "role-to-assume", Value: r, Problem: "is not an IAM role ARN",
 				Fix: "use arn:<partition>:iam::<12-digit account>:role/<name>, or just the role name"}
@@ -331,7 +358,7 @@ func (c *Config) checkPolicies() error {
 			Fix: fmt.Sprintf("STS accepts at most %d managed session policies", maxManagedPolicies)}
 	}
 	for _, arn := range c.ManagedSessionPolicies {
-		m := policyARNRE.FindStringSubmatch(arn)
+		m := arnParts(policyARNRE, arn, 128)
 		if m == nil {
 			return &InputError{Input: "managed-session-policies", Value: arn, Problem: "is not an IAM policy ARN",
 				Fix: "give one ARN a line, such as arn:aws:iam::aws:policy/ReadOnlyAccess"}

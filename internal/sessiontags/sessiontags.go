@@ -8,9 +8,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -80,8 +80,25 @@ func Defaults(getenv func(string) string) (all, kept []Tag) {
 	return all, kept
 }
 
-// charset is what STS accepts in tag keys and values.
-var charset = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
+// charset is what STS accepts in tag keys and values,
+// [\p{L}\p{Z}\p{N}_.:/=+\-@]. A loop, not a regexp: compiling the Unicode
+// classes costs start-up time on every run.
+var charset = runeSet{}
+
+type runeSet struct{}
+
+func (runeSet) MatchString(s string) bool {
+	for _, r := range s {
+		if !allowed(r) {
+			return false
+		}
+	}
+	return true
+}
+
+func allowed(r rune) bool {
+	return unicode.IsLetter(r) || unicode.Is(unicode.Z, r) || unicode.IsNumber(r) || strings.ContainsRune("_.:/=+-@", r)
+}
 
 // Sanitize makes a value acceptable to STS: characters outside its charset
 // become '_' and the value is cut to MaxValueLen characters.
@@ -92,7 +109,7 @@ func Sanitize(v string) string {
 		if n == MaxValueLen {
 			break
 		}
-		if r == utf8.RuneError || !charset.MatchString(string(r)) {
+		if r == utf8.RuneError || !allowed(r) {
 			r = '_'
 		}
 		b.WriteRune(r)
