@@ -72,10 +72,9 @@ func (r *runner) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	exp, err := buildExports(cfg, res, r.env.Now())
-	if err != nil {
-		return err
-	}
+	exp := buildExports(cfg, res, r.env.Now())
+	// Validate the exports before the profile files are written; write
+	// validates again with the profile's variables added.
 	if err := targets.check(exp, r.env.Rand); err != nil {
 		return err
 	}

@@ -18,7 +18,7 @@ type exports struct {
 	summary string
 }
 
-func buildExports(cfg *inputs.Config, res *Result, now time.Time) (*exports, error) {
+func buildExports(cfg *inputs.Config, res *Result, now time.Time) *exports {
 	e := &exports{}
 	e.env = append(e.env,
 		filecmd.Entry{Name: "AWS_REGION", Value: cfg.Region},
@@ -63,7 +63,7 @@ func buildExports(cfg *inputs.Config, res *Result, now time.Time) (*exports, err
 		}
 	}
 	e.summary = summary(cfg, res, expiration, now)
-	return e, nil
+	return e
 }
 
 // summary is a short Markdown table of who later steps are. It holds no

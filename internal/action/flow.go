@@ -66,15 +66,15 @@ func (r *runner) obtain(ctx context.Context, endpoint string) (*Result, error) {
 	}
 	f, why := chooseFlow(cfg, r.env)
 	r.log.Info("Flow: " + why)
-	res, err := r.run1(ctx, endpoint, f)
+	res, err := r.runFlow(ctx, endpoint, f)
 	if res != nil {
 		res.flow = f
 	}
 	return res, err
 }
 
-// run1 runs flow f.
-func (r *runner) run1(ctx context.Context, endpoint string, f flow) (*Result, error) {
+// runFlow runs flow f.
+func (r *runner) runFlow(ctx context.Context, endpoint string, f flow) (*Result, error) {
 	cfg := r.cfg
 	switch f {
 	case flowOIDC, flowTokenFile, flowToken:
