@@ -72,27 +72,3 @@ func CheckNoLeak(t testing.TB, r *Result, outputsAllowed bool, secrets ...string
 		}
 	}
 }
-
-// MaskedLog is stdout as the runner would show it: workflow commands that
-// it consumes are dropped and every value masked so far becomes ***. Masks
-// apply only to lines after the one that registered them.
-func MaskedLog(r *Result, earlier []string) string {
-	masks := append([]string(nil), earlier...)
-	var out strings.Builder
-	for _, line := range strings.Split(strings.TrimSuffix(r.Stdout, "\n"), "\n") {
-		l := strings.TrimLeft(line, " \t")
-		if strings.HasPrefix(l, "::add-mask::") {
-			for _, c := range parseCommands(l) {
-				masks = append(masks, c.Data)
-			}
-			continue
-		}
-		for _, m := range masks {
-			if m != "" {
-				line = strings.ReplaceAll(line, m, "***")
-			}
-		}
-		out.WriteString(line + "\n")
-	}
-	return out.String()
-}

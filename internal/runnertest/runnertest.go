@@ -1,8 +1,13 @@
 // Package runnertest runs the built action the way the GitHub runner runs a
-// container action, for end-to-end tests: the runner's environment contract
-// (INPUT_* with hyphens kept and action.yml defaults filled in, GITHUB_* file
-// commands in fresh files, HOME, CI), then the runner's own reading of what
-// the step wrote, and a job environment that later steps inherit.
+// container action: the runner's environment contract (INPUT_* with hyphens
+// kept and action.yml defaults filled in, GITHUB_* file commands in fresh
+// files, HOME, CI), then the runner's own reading of what the step wrote,
+// and a job environment that later steps inherit.
+//
+// It is the one runner simulation of the project. The core (NewJobAt,
+// Job.Exec, Job.Command) returns errors, for the demo and the bench under
+// internal/cmd; NewJob, Job.Run and Job.Shell wrap it for the end-to-end
+// tests and fail the test instead.
 //
 // See ../shared/runner-contract.md §1.4 and §3 for the rules followed here.
 package runnertest
@@ -29,13 +34,12 @@ import (
 
 // Manifest is the part of action.yml the runner reads.
 type Manifest struct {
-	Name   string `yaml:"name"`
-	Inputs map[string]struct {
-		Description string `yaml:"description"`
-		Required    bool   `yaml:"required"`
-		Default     string `yaml:"default"`
-	} `yaml:"inputs"`
-	Outputs map[string]struct {
+	Name   string           `yaml:"name"`
+	Inputs map[string]Input `yaml:"inputs"`
+	// InputNames are the names of Inputs in action.yml's order, the order
+	// in which the runner's log shows a step's with: values.
+	InputNames []string `yaml:"-"`
+	Outputs    map[string]struct {
 		Description string `yaml:"description"`
 	} `yaml:"outputs"`
 	Runs struct {
@@ -48,6 +52,13 @@ type Manifest struct {
 	} `yaml:"runs"`
 }
 
+// Input is one input of action.yml.
+type Input struct {
+	Description string `yaml:"description"`
+	Required    bool   `yaml:"required"`
+	Default     string `yaml:"default"`
+}
+
 // LoadManifest reads action.yml.
 func LoadManifest(path string) (*Manifest, error) {
 	b, err := os.ReadFile(path)
@@ -58,11 +69,52 @@ func LoadManifest(path string) (*Manifest, error) {
 	if err := yaml.Unmarshal(b, &m); err != nil {
 		return nil, fmt.Errorf("parsing %s: %w", path, err)
 	}
+	// A second pass for what a Go map forgets: the order of the inputs.
+	var order struct {
+		Inputs yaml.Node `yaml:"inputs"`
+	}
+	if err := yaml.Unmarshal(b, &order); err != nil {
+		return nil, fmt.Errorf("parsing %s: %w", path, err)
+	}
+	for i := 0; i+1 < len(order.Inputs.Content); i += 2 {
+		m.InputNames = append(m.InputNames, order.Inputs.Content[i].Value)
+	}
 	return &m, nil
 }
 
+// InputValues returns what the runner gives each declared input of a step
+// with these with: values: the with: value, else action.yml's default, else
+// "". A with: value for an input action.yml does not declare is an error:
+// the runner only warns about it, which would hide a renamed input.
+func (m *Manifest) InputValues(with map[string]string) (map[string]string, error) {
+	names := make([]string, 0, len(with))
+	for name := range with {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if _, ok := m.Inputs[name]; !ok {
+			return nil, fmt.Errorf("input %q is not declared in action.yml", name)
+		}
+	}
+	values := make(map[string]string, len(m.Inputs))
+	for name, in := range m.Inputs {
+		values[name] = in.Default
+	}
+	for name, v := range with {
+		values[name] = v
+	}
+	return values, nil
+}
+
+// inputEnv is the variable the runner passes an input in: INPUT_ and the
+// name upper-cased, spaces turned to '_' and hyphens kept.
+func inputEnv(name string) string {
+	return "INPUT_" + strings.ToUpper(strings.ReplaceAll(name, " ", "_"))
+}
+
 // Dirs are the host directories of one job, as the runner lays them out
-// under its _temp directory.
+// under its _work directory.
 type Dirs struct {
 	Root         string
 	Workspace    string // GITHUB_WORKSPACE
@@ -70,6 +122,7 @@ type Dirs struct {
 	Home         string // _temp/_github_home, HOME of container actions
 	Workflow     string // _temp/_github_workflow
 	FileCommands string // _temp/_runner_file_commands
+	HostHome     string // HOME of run: steps (Command, Shell)
 }
 
 // Job is one job: its directories and the environment that GITHUB_ENV
@@ -85,10 +138,20 @@ type Job struct {
 	Masks []string
 }
 
-// NewJob makes a job in a fresh temporary directory.
+// NewJob makes a job in a fresh temporary directory of the test.
 func NewJob(t testing.TB, manifest *Manifest) *Job {
 	t.Helper()
-	root := t.TempDir()
+	j, err := NewJobAt(t.TempDir(), manifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return j
+}
+
+// NewJobAt makes a job whose directories are root/work (the runner's
+// layout, with an empty event payload) and root/home, with the workflow's
+// environment. The caller removes them.
+func NewJobAt(root string, manifest *Manifest) (*Job, error) {
 	d := Dirs{
 		Root:      root,
 		Workspace: filepath.Join(root, "work", "repo", "repo"),
@@ -97,14 +160,15 @@ func NewJob(t testing.TB, manifest *Manifest) *Job {
 		Home:         filepath.Join(root, "work", "_temp", "_github_home"),
 		Workflow:     filepath.Join(root, "work", "_temp", "_github_workflow"),
 		FileCommands: filepath.Join(root, "work", "_temp", "_runner_file_commands"),
+		HostHome:     filepath.Join(root, "home"),
 	}
-	for _, dir := range []string{d.Workspace, d.Home, d.Workflow, d.FileCommands} {
+	for _, dir := range []string{d.Workspace, d.Home, d.Workflow, d.FileCommands, d.HostHome} {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 	}
 	if err := os.WriteFile(filepath.Join(d.Workflow, "event.json"), []byte("{}\n"), 0o644); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	return &Job{Manifest: manifest, Dirs: d, Env: map[string]string{
 		"GITHUB_REPOSITORY":   "octo-org/octo-repo",
@@ -125,7 +189,7 @@ func NewJob(t testing.TB, manifest *Manifest) *Job {
 		"RUNNER_ENVIRONMENT":  "github-hosted",
 		"ACTIONS_RUNTIME_URL": "http://127.0.0.1:1/",
 		"PATH":                "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-	}}
+	}}, nil
 }
 
 // Step is one run of the action.
@@ -139,16 +203,21 @@ type Step struct {
 	Debug bool
 	// Timeout bounds the process (default 60 s).
 	Timeout time.Duration
+	// CombinedOutput sends stderr to Result.Stdout too, interleaved as
+	// written, as the runner's log shows the two streams; Result.Stderr is
+	// then empty.
+	CombinedOutput bool
 }
 
 // Launcher starts the action with the runner's environment: env holds host
 // paths, and a container launcher translates them as the runner does.
 type Launcher func(ctx context.Context, j *Job, env map[string]string) *exec.Cmd
 
-// Binary runs the built binary directly, with the workspace as working directory.
-func Binary(path string) Launcher {
+// Binary runs the program at path with args directly, with the workspace
+// as working directory.
+func Binary(path string, args ...string) Launcher {
 	return func(ctx context.Context, j *Job, env map[string]string) *exec.Cmd {
-		cmd := exec.CommandContext(ctx, path)
+		cmd := exec.CommandContext(ctx, path, args...)
 		cmd.Env = Environ(env)
 		cmd.Dir = j.Dirs.Workspace
 		return cmd
@@ -173,11 +242,6 @@ type Result struct {
 	Commands []Command
 }
 
-// Command is one workflow command the step printed.
-type Command struct {
-	Name, Props, Data string
-}
-
 // Errors returns the data of the ::error:: commands.
 func (r *Result) Errors() []string {
 	var out []string
@@ -189,11 +253,27 @@ func (r *Result) Errors() []string {
 	return out
 }
 
-// Run runs the action's main stage as a step of the job, then applies its
-// GITHUB_ENV exports to the job as the runner would.
+// Run is Exec for a test, without a deadline of its own: it fails the test
+// if the step cannot be run.
 func (j *Job) Run(t testing.TB, launch Launcher, s Step) *Result {
 	t.Helper()
-	env := j.stepEnv(t, s)
+	r, err := j.Exec(context.Background(), launch, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// Exec runs the action's main stage as a step of the job, with fresh
+// file-command files, then applies its GITHUB_ENV exports and masks to the
+// job as the runner would, even when the step failed. A non-zero exit is
+// the Result's ExitCode; an error means the step could not be run or its
+// files not read.
+func (j *Job) Exec(ctx context.Context, launch Launcher, s Step) (*Result, error) {
+	env, err := j.stepEnv(s)
+	if err != nil {
+		return nil, err
+	}
 	files := map[string]string{}
 	for _, v := range []struct{ name, prefix string }{
 		{"GITHUB_ENV", "set_env_"}, {"GITHUB_OUTPUT", "set_output_"}, {"GITHUB_STATE", "save_state_"},
@@ -201,7 +281,7 @@ func (j *Job) Run(t testing.TB, launch Launcher, s Step) *Result {
 	} {
 		p := filepath.Join(j.Dirs.FileCommands, v.prefix+newGUID())
 		if err := os.WriteFile(p, nil, 0o644); err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 		files[v.name] = p
 		env[v.name] = p
@@ -210,39 +290,46 @@ func (j *Job) Run(t testing.TB, launch Launcher, s Step) *Result {
 	if timeout == 0 {
 		timeout = 60 * time.Second
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	cmd := launch(ctx, j, env)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if s.CombinedOutput {
+		// One writer for both: os/exec then gives the two streams one
+		// pipe, which keeps their lines in order.
+		cmd.Stderr = &stdout
+	}
 	start := time.Now()
-	err := cmd.Run()
+	err = cmd.Run()
 	r := &Result{Duration: time.Since(start), Stdout: stdout.String(), Stderr: stderr.String()}
 	var exit *exec.ExitError
 	switch {
 	case errors.As(err, &exit):
 		r.ExitCode = exit.ExitCode()
 	case err != nil:
-		t.Fatalf("running the action: %v\nstderr: %s", err, stderr.String())
+		return nil, fmt.Errorf("running the action: %w\nstderr: %s", err, stderr.String())
 	}
-	read := func(name string) string {
-		b, err := os.ReadFile(files[name])
+	for _, f := range []struct {
+		name string
+		raw  *string
+	}{{"GITHUB_ENV", &r.EnvFile}, {"GITHUB_OUTPUT", &r.OutputFile}, {"GITHUB_STATE", &r.StateFile}, {"GITHUB_STEP_SUMMARY", &r.Summary}} {
+		b, err := os.ReadFile(files[f.name])
 		if err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
-		return string(b)
+		*f.raw = string(b)
 	}
-	r.EnvFile, r.OutputFile, r.StateFile, r.Summary = read("GITHUB_ENV"), read("GITHUB_OUTPUT"), read("GITHUB_STATE"), read("GITHUB_STEP_SUMMARY")
-	r.Env, r.ParseErr = parseFile(r.EnvFile)
+	r.Env, r.ParseErr = parseFile("GITHUB_ENV", r.EnvFile)
 	if r.ParseErr == nil {
-		r.Outputs, r.ParseErr = parseFile(r.OutputFile)
+		r.Outputs, r.ParseErr = parseFile("GITHUB_OUTPUT", r.OutputFile)
 	}
 	if r.ParseErr == nil {
-		r.State, r.ParseErr = parseFile(r.StateFile)
+		r.State, r.ParseErr = parseFile("GITHUB_STATE", r.StateFile)
 	}
 	r.Commands = parseCommands(r.Stdout)
 	for _, c := range r.Commands {
-		if strings.EqualFold(c.Name, "add-mask") {
+		if c.Name == "add-mask" {
 			r.Masks = append(r.Masks, c.Data)
 		}
 	}
@@ -251,25 +338,34 @@ func (j *Job) Run(t testing.TB, launch Launcher, s Step) *Result {
 	for k, v := range r.Env {
 		j.Env[k] = v
 	}
-	return r
+	return r, nil
 }
 
-// Shell runs a command as a later run: step would: with the job's
-// environment (the workflow's plus every export so far) and HOME of the host.
-func (j *Job) Shell(t testing.TB, timeout time.Duration, argv ...string) (stdout, stderr string, code int) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
+// Command returns argv as a later run: step would run it: in the
+// workspace, with the job's environment (the workflow's plus every export
+// so far) and HOME of the host. Entries the caller appends to its Env win,
+// since os/exec uses the last value of a name.
+func (j *Job) Command(ctx context.Context, argv ...string) *exec.Cmd {
 	env := map[string]string{}
 	for k, v := range j.Env {
 		env[k] = v
 	}
-	env["HOME"] = filepath.Join(j.Dirs.Root, "home")
+	env["HOME"] = j.Dirs.HostHome
 	env["GITHUB_WORKSPACE"] = j.Dirs.Workspace
 	env["RUNNER_TEMP"] = j.Dirs.Temp
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Env = Environ(env)
 	cmd.Dir = j.Dirs.Workspace
+	return cmd
+}
+
+// Shell runs Command for a test and returns what it wrote and its exit
+// code; it fails the test if the command cannot be run.
+func (j *Job) Shell(t testing.TB, timeout time.Duration, argv ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := j.Command(ctx, argv...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -286,8 +382,11 @@ func (j *Job) Shell(t testing.TB, timeout time.Duration, argv ...string) (stdout
 // stepEnv builds the environment the runner gives a container action
 // (runner-contract §1.4): job env, step env, inputs, then the fixed
 // variables, which win.
-func (j *Job) stepEnv(t testing.TB, s Step) map[string]string {
-	t.Helper()
+func (j *Job) stepEnv(s Step) (map[string]string, error) {
+	inputs, err := j.Manifest.InputValues(s.Inputs)
+	if err != nil {
+		return nil, err
+	}
 	env := map[string]string{}
 	for k, v := range j.Env {
 		env[k] = v
@@ -295,14 +394,8 @@ func (j *Job) stepEnv(t testing.TB, s Step) map[string]string {
 	for k, v := range s.Env {
 		env[k] = v
 	}
-	for name, in := range j.Manifest.Inputs {
-		env["INPUT_"+strings.ToUpper(strings.ReplaceAll(name, " ", "_"))] = in.Default
-	}
-	for name, v := range s.Inputs {
-		if _, ok := j.Manifest.Inputs[name]; !ok {
-			t.Fatalf("input %q is not declared in action.yml", name)
-		}
-		env["INPUT_"+strings.ToUpper(name)] = v
+	for name, v := range inputs {
+		env[inputEnv(name)] = v
 	}
 	env["HOME"] = j.Dirs.Home
 	env["GITHUB_WORKSPACE"] = j.Dirs.Workspace
@@ -314,7 +407,7 @@ func (j *Job) stepEnv(t testing.TB, s Step) map[string]string {
 	if s.Debug {
 		env["RUNNER_DEBUG"] = "1"
 	}
-	return env
+	return env, nil
 }
 
 // Environ turns a map into sorted NAME=value pairs.
@@ -327,10 +420,12 @@ func Environ(m map[string]string) []string {
 	return out
 }
 
-func parseFile(s string) (map[string]string, error) {
+// parseFile reads a file command's file with the runner's rules; the error
+// names the file, as the runner's failure of the step does.
+func parseFile(name, s string) (map[string]string, error) {
 	entries, err := filecmd.Parse([]byte(s))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("reading %s: %w", name, err)
 	}
 	m := map[string]string{}
 	for _, e := range entries {
@@ -339,29 +434,7 @@ func parseFile(s string) (map[string]string, error) {
 	return m, nil
 }
 
-// parseCommands finds the v2 workflow commands in a log as the runner does
-// (a line that starts with "::" after leading white space) and unescapes
-// their data.
-func parseCommands(log string) []Command {
-	var out []Command
-	for _, line := range strings.Split(log, "\n") {
-		l := strings.TrimLeft(line, " \t\r")
-		if !strings.HasPrefix(l, "::") {
-			continue
-		}
-		rest := l[2:]
-		end := strings.Index(rest, "::")
-		if end < 0 {
-			continue
-		}
-		head, data := rest[:end], rest[end+2:]
-		name, props, _ := strings.Cut(head, " ")
-		data = strings.NewReplacer("%0D", "\r", "%0A", "\n", "%25", "%").Replace(data)
-		out = append(out, Command{Name: strings.ToLower(name), Props: props, Data: data})
-	}
-	return out
-}
-
+// newGUID names a file-command file as the runner does.
 func newGUID() string {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)

@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"time"
 
+	"github.com/assume-role/assume-role/internal/devtool"
 	"github.com/assume-role/assume-role/internal/runnertest"
 	"github.com/assume-role/assume-role/internal/ststest"
 )
@@ -23,13 +23,11 @@ type flow struct {
 	name    string
 	trivial bool // run the trivial program instead of the action
 	with    map[string]string
-	// env is what the job's environment holds besides runnertest's
+	// env is what the step's environment holds besides runnertest's
 	// defaults: what the runner or an earlier step put there.
-	env map[string]string
-	// extraEnv is set last, after the runner's fixed variables.
-	extraEnv map[string]string
-	prepare  func(*jobDirs) error
-	latency  time.Duration
+	env     map[string]string
+	prepare func(runnertest.Dirs) error
+	latency time.Duration
 	// wantActions are the STS calls of one run, in order; wantTokens the
 	// requests to the OIDC token endpoint; wantEnv a variable GITHUB_ENV
 	// must set.
@@ -64,7 +62,6 @@ func keys(m map[string]string) []string {
 
 type bencher struct {
 	opts     options
-	root     string // the module's directory
 	tmp      string
 	manifest *runnertest.Manifest
 	world    *world
@@ -75,7 +72,7 @@ type bencher struct {
 }
 
 func bench(ctx context.Context, o options, progress io.Writer) (*report, error) {
-	root, err := moduleRoot()
+	root, err := devtool.ModuleRoot(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -84,18 +81,16 @@ func bench(ctx context.Context, o options, progress io.Writer) (*report, error) 
 		return nil, err
 	}
 	defer os.RemoveAll(tmp)
-	b := &bencher{opts: o, root: root, tmp: tmp, progress: progress,
+	b := &bencher{opts: o, tmp: tmp, progress: progress,
 		action: filepath.Join(tmp, "assume-role"), trivial: filepath.Join(tmp, "trivial"), launcher: filepath.Join(tmp, "launcher")}
 
 	fmt.Fprintln(progress, "building the action and the trivial program")
-	if err := b.build(ctx, b.action, "."); err != nil {
-		return nil, err
-	}
-	if err := b.build(ctx, b.trivial, "./internal/cmd/bench/trivial"); err != nil {
-		return nil, err
-	}
-	if err := b.build(ctx, b.launcher, "./internal/cmd/bench/launcher"); err != nil {
-		return nil, err
+	for _, p := range []struct{ out, pkg string }{
+		{b.action, "."}, {b.trivial, "./internal/cmd/bench/trivial"}, {b.launcher, "./internal/cmd/bench/launcher"},
+	} {
+		if err := devtool.Build(ctx, root, p.out, p.pkg); err != nil {
+			return nil, err
+		}
 	}
 	if b.manifest, err = runnertest.LoadManifest(filepath.Join(root, "action.yml")); err != nil {
 		return nil, err
@@ -201,8 +196,8 @@ func (b *bencher) flows(ctx context.Context) ([]*flow, error) {
 			wantActions: []string{"AssumeRoleWithWebIdentity"}, wantTokens: 1, wantEnv: "AWS_SESSION_TOKEN"},
 		{name: "web-identity-token-file (AssumeRoleWithWebIdentity)",
 			with: with("role-to-assume", ststest.DemoOIDCRole.ARN, "web-identity-token-file", "token.jwt"),
-			prepare: func(d *jobDirs) error {
-				return os.WriteFile(filepath.Join(d.workspace, "token.jwt"), []byte(w.issuer.Mint(ststest.DefaultAudience)+"\n"), 0o600)
+			prepare: func(d runnertest.Dirs) error {
+				return os.WriteFile(filepath.Join(d.Workspace, "token.jwt"), []byte(w.issuer.Mint(ststest.DefaultAudience)+"\n"), 0o600)
 			},
 			wantActions: []string{"AssumeRoleWithWebIdentity"}, wantEnv: "AWS_SESSION_TOKEN"},
 		{name: "role chaining (AssumeRole with the earlier session)", env: chained,
@@ -217,38 +212,7 @@ func (b *bencher) flows(ctx context.Context) ([]*flow, error) {
 			wantActions: []string{"AssumeRole"}, wantEnv: "AWS_SESSION_TOKEN"},
 		// The trivial program gets the same environment as keys+role.
 		{name: "trivial Go program (one plain POST)", trivial: true, with: keysRole,
-			extraEnv:    map[string]string{"BENCH_URL": w.url},
+			env:         map[string]string{"BENCH_URL": w.url},
 			wantActions: []string{"GetCallerIdentity"}},
 	}, nil
-}
-
-// build builds pkg as the image does.
-func (b *bencher) build(ctx context.Context, out, pkg string) error {
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, pkg)
-	cmd.Dir = b.root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if msg, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("building %s: %w\n%s", pkg, err, msg)
-	}
-	return nil
-}
-
-// moduleRoot finds the directory of go.mod from the working directory up.
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			if _, err := os.Stat(filepath.Join(dir, "action.yml")); err == nil {
-				return dir, nil
-			}
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("no go.mod with an action.yml beside it above the working directory")
-		}
-		dir = parent
-	}
 }

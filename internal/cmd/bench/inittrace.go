@@ -59,9 +59,9 @@ func parseInitTrace(stderr string) (inits []pkgInit, end float64) {
 // The traced runs are not part of the timings.
 func (b *bencher) initTrace(ctx context.Context, f *flow) (*initSummary, error) {
 	traced := *f
-	traced.extraEnv = map[string]string{"BENCH_GODEBUG": "inittrace=1"}
-	for k, v := range f.extraEnv {
-		traced.extraEnv[k] = v
+	traced.env = map[string]string{"BENCH_GODEBUG": "inittrace=1"}
+	for k, v := range f.env {
+		traced.env[k] = v
 	}
 	traced.samples = nil
 	clocks := map[string][]float64{}

@@ -3,8 +3,6 @@ package main
 import (
 	"testing"
 	"time"
-
-	"github.com/assume-role/assume-role/internal/runnertest"
 )
 
 func TestParseInitTrace(t *testing.T) {
@@ -55,35 +53,5 @@ func TestCommas(t *testing.T) {
 		if got := commas(n); got != want {
 			t.Errorf("commas(%d) = %q, want %q", n, got, want)
 		}
-	}
-}
-
-func TestStepEnvIsTheRunners(t *testing.T) {
-	t.Parallel()
-	m, err := runnertest.LoadManifest("../../../action.yml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := &jobDirs{workspace: "/w/repo/repo", temp: "/w/_temp", home: "/w/_temp/_github_home", workflow: "/w/_temp/_github_workflow"}
-	env, err := stepEnv(m, d, map[string]string{"HOME": "/root", "AWS_REGION": "eu-west-1"},
-		map[string]string{"role-to-assume": "arn:aws:iam::222222222222:role/deploy"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, want := range map[string]string{
-		"INPUT_ROLE-TO-ASSUME":        "arn:aws:iam::222222222222:role/deploy",
-		"INPUT_ROLE-DURATION-SECONDS": "3600", // action.yml's default
-		"INPUT_AWS-ACCESS-KEY-ID":     "",     // declared, not set: present and empty
-		"HOME":                        d.home, // the runner's value wins
-		"AWS_REGION":                  "eu-west-1",
-		"GITHUB_ACTIONS":              "true",
-		"RUNNER_WORKSPACE":            "/w/repo",
-	} {
-		if got, ok := env[k]; !ok || got != want {
-			t.Errorf("%s = %q (set %v), want %q", k, got, ok, want)
-		}
-	}
-	if _, err := stepEnv(m, d, nil, map[string]string{"no-such-input": "x"}); err == nil {
-		t.Error("an undeclared input must be refused")
 	}
 }

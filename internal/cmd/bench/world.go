@@ -2,12 +2,11 @@ package main
 
 import (
 	"context"
-	"errors"
-	"net"
 	"net/http"
 	"sync"
 	"time"
 
+	"github.com/assume-role/assume-role/internal/devtool"
 	"github.com/assume-role/assume-role/internal/ststest"
 )
 
@@ -25,7 +24,7 @@ type world struct {
 	// a job with permission id-token: write.
 	url, reqURL, reqToken string
 
-	srv *http.Server
+	stop func() // shuts the server down
 
 	mu  sync.Mutex
 	got served // since the last take
@@ -47,17 +46,10 @@ func newWorld(ctx context.Context) (*world, error) {
 	mux := http.NewServeMux()
 	mux.Handle("/", w.meter(w.emu, &w.got.sts))
 	mux.Handle(oidcPrefix+"/", w.meter(w.issuer, &w.got.tokens))
-	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", "127.0.0.1:0")
-	if err != nil {
+	var err error
+	if w.url, w.stop, err = devtool.Serve(ctx, mux); err != nil {
 		return nil, err
 	}
-	w.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		if err := w.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			panic(err)
-		}
-	}()
-	w.url = "http://" + ln.Addr().String()
 	w.reqURL, w.reqToken = w.issuer.RequestURL(w.url+oidcPrefix), w.issuer.RequestToken()
 	return w, nil
 }
@@ -93,7 +85,5 @@ func (w *world) take() served {
 
 func (w *world) close() {
 	w.emu.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_ = w.srv.Shutdown(ctx)
+	w.stop()
 }

@@ -7,8 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
+	"maps"
 	"net/url"
 	"os"
 	"os/exec"
@@ -17,6 +16,8 @@ import (
 	"time"
 
 	"github.com/assume-role/assume-role/internal/action"
+	"github.com/assume-role/assume-role/internal/devtool"
+	"github.com/assume-role/assume-role/internal/runnertest"
 	"github.com/assume-role/assume-role/internal/ststest"
 )
 
@@ -34,11 +35,11 @@ type options struct {
 	role  string
 	fail  bool
 	debug bool
-	with  []input // -with values, in the order given
+	with  map[string]string // -with values, the last of a name winning
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
-	o := &options{}
+	o := &options{with: map[string]string{}}
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
@@ -54,7 +55,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		if !ok || name == "" {
 			return errors.New("want name=value")
 		}
-		o.with = append(o.with, input{name: name, value: value})
+		o.with[name] = value
 		return nil
 	})
 	if err := fs.Parse(args); err != nil {
@@ -77,15 +78,16 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 
 // demo runs the whole show and writes it to w.
 func demo(ctx context.Context, o *options, w io.Writer) error {
-	root, err := moduleRoot(ctx)
+	root, err := devtool.ModuleRoot(ctx)
 	if err != nil {
 		return err
 	}
-	manifest, err := loadManifest(filepath.Join(root, "action.yml"))
+	manifest, err := runnertest.LoadManifest(filepath.Join(root, "action.yml"))
 	if err != nil {
 		return err
 	}
-	if err := checkDeclared(manifest, o.with); err != nil {
+	// Refuse an undeclared -with before the build.
+	if _, err := manifest.InputValues(o.with); err != nil {
 		return err
 	}
 	dir, err := os.MkdirTemp("", "assume-role-demo-")
@@ -95,39 +97,58 @@ func demo(ctx context.Context, o *options, w io.Writer) error {
 	defer os.RemoveAll(dir)
 
 	bin := filepath.Join(dir, "assume-role")
-	if err := build(ctx, root, bin); err != nil {
+	if err := devtool.Build(ctx, root, bin, "."); err != nil {
 		return err
 	}
 
 	emu := ststest.New()
 	emu.SeedDemo()
 	emu.AddRole(lockedRole)
-	endpoint, stop, err := serve(ctx, emu)
+	endpoint, stop, err := devtool.Serve(ctx, emu)
+	if err != nil {
+		return fmt.Errorf("starting the STS emulator: %w", err)
+	}
+	defer stop()
+	defer emu.Close() // before stop: it releases requests that would hold stop up
+
+	with := map[string]string{
+		"aws-region":            ststest.DemoRegion,
+		"role-to-assume":        o.role,
+		"aws-access-key-id":     ststest.DemoUser.AccessKeyID,
+		"aws-secret-access-key": ststest.DemoUser.SecretAccessKey,
+		"sts-endpoint":          endpoint,
+	}
+	maps.Copy(with, o.with)
+	values, err := manifest.InputValues(with)
 	if err != nil {
 		return err
 	}
-	defer stop()
-
-	with := append([]input{
-		{name: "aws-region", value: ststest.DemoRegion},
-		{name: "role-to-assume", value: o.role},
-		{name: "aws-access-key-id", value: ststest.DemoUser.AccessKeyID},
-		{name: "aws-secret-access-key", value: ststest.DemoUser.SecretAccessKey},
-		{name: "sts-endpoint", value: endpoint},
-	}, o.with...)
 
 	fmt.Fprintf(w, "STS emulator: %s (demo user %s, account 111111111111)\n", endpoint, ststest.DemoUser.ARN)
 	fmt.Fprintf(w, "Action: built from %s\n\n", root)
 
-	job, err := newJob(dir)
+	job, err := runnertest.NewJobAt(dir, manifest)
 	if err != nil {
 		return err
 	}
-	step, err := job.run(ctx, bin, manifest, with, o.debug)
+	job.Env["GITHUB_TRIGGERING_ACTOR"] = "octocat"
+	step, err := job.Exec(ctx, runnertest.Binary(bin), runnertest.Step{
+		Inputs: with,
+		// The runner's id for a uses: ./ step without an id.
+		Env:            map[string]string{"GITHUB_ACTION": "__self"},
+		Debug:          o.debug,
+		Timeout:        stepTimeout,
+		CombinedOutput: true,
+	})
 	if err != nil {
 		return err
 	}
-	show(w, step, o.debug)
+	// A file the runner cannot read fails the step: say so rather than
+	// showing half of it.
+	if step.ParseErr != nil {
+		return fmt.Errorf("the runner would fail the step %w", step.ParseErr)
+	}
+	show(w, manifest, values, step, o.debug)
 	fmt.Fprintf(w, "\n== STS calls the emulator answered ==\n")
 	calls := emu.Calls()
 	if len(calls) == 0 {
@@ -144,72 +165,25 @@ func demo(ctx context.Context, o *options, w io.Writer) error {
 		}
 	}
 
-	exported := step.envFile != "" || step.outputFile != ""
+	exported := step.EnvFile != "" || step.OutputFile != ""
 	switch {
-	case step.exitCode != action.ExitOK && o.fail:
+	case step.ExitCode != action.ExitOK && o.fail:
 		if exported {
 			return errors.New("the failed step exported something: it must export nothing")
 		}
 		fmt.Fprintf(w, "\nNothing was exported: GITHUB_ENV and GITHUB_OUTPUT are empty, so later steps keep the job's old credentials (none here).\n")
 		return nil
-	case step.exitCode != action.ExitOK:
-		return fmt.Errorf("the action failed with exit code %d (%s)", step.exitCode, exitName(step.exitCode))
+	case step.ExitCode != action.ExitOK:
+		return fmt.Errorf("the action failed with exit code %d (%s)", step.ExitCode, exitName(step.ExitCode))
 	case o.fail:
 		return fmt.Errorf("-fail: the action assumed %s, but the demo expected a refusal", o.role)
 	}
-	return laterStep(ctx, w, job, step, endpoint)
-}
-
-// moduleRoot is the directory of the go.mod of the working directory.
-func moduleRoot(ctx context.Context) (string, error) {
-	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %w", err)
-	}
-	gomod := strings.TrimSpace(string(out))
-	if gomod == "" || gomod == os.DevNull {
-		return "", errors.New("run the demo from inside the assume-role module (go run ./internal/cmd/demo)")
-	}
-	return filepath.Dir(gomod), nil
-}
-
-// build compiles the action as the Dockerfile does: static, trimmed paths.
-func build(ctx context.Context, root, bin string) error {
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", bin, ".")
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("building the action: %w\n%s", err, out)
-	}
-	return nil
-}
-
-// serve starts the emulator on a free loopback port and returns its URL and
-// a function that shuts it down.
-func serve(ctx context.Context, emu *ststest.Emulator) (string, func(), error) {
-	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", nil, fmt.Errorf("starting the STS emulator: %w", err)
-	}
-	srv := &http.Server{Handler: emu, ReadHeaderTimeout: 10 * time.Second}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = srv.Serve(ln) // always ErrServerClosed after Shutdown
-	}()
-	stop := func() {
-		emu.Close()
-		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(shutdownCtx)
-		<-done
-	}
-	return "http://" + ln.Addr().String(), stop, nil
+	return laterStep(ctx, w, job, endpoint)
 }
 
 // laterStep runs the AWS CLI as a later run: step would, with only the job's
 // environment (the step's GITHUB_ENV exports) to find credentials in.
-func laterStep(ctx context.Context, w io.Writer, job *job, step *stepResult, endpoint string) error {
+func laterStep(ctx context.Context, w io.Writer, job *runnertest.Job, endpoint string) error {
 	// Debian's awscli first, the one the end-to-end tests use; then PATH.
 	aws, err := exec.LookPath("/usr/bin/aws")
 	if err != nil {
@@ -221,30 +195,26 @@ func laterStep(ctx context.Context, w io.Writer, job *job, step *stepResult, end
 	}
 	args := []string{"sts", "get-caller-identity", "--endpoint-url", endpoint, "--output", "json"}
 	fmt.Fprintf(w, "\n== A later step: aws %s ==\n", strings.Join(args, " "))
-	env := map[string]string{
-		"PATH": os.Getenv("PATH"),
-		"HOME": job.dirs.hostHome,
-		// Keep the CLI away from this machine's AWS configuration and any
-		// instance metadata: the step's exports must be enough.
-		"AWS_CONFIG_FILE":             os.DevNull,
-		"AWS_SHARED_CREDENTIALS_FILE": os.DevNull,
-		"AWS_EC2_METADATA_DISABLED":   "true",
-		"AWS_PAGER":                   "",
-	}
-	for _, e := range step.env {
-		env[e.Name] = e.Value
-	}
 	ctx, cancel := context.WithTimeout(ctx, stepTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, aws, args...)
-	cmd.Env = environ(env)
-	cmd.Dir = job.dirs.workspace
+	cmd := job.Command(ctx, append([]string{aws}, args...)...)
+	// Keep the CLI away from this machine's AWS configuration and any
+	// instance metadata: the step's exports must be enough. These go
+	// first, since the last value of a name wins: the exports override
+	// them. This machine's PATH goes last, for the CLI's interpreter.
+	cmd.Env = append([]string{
+		"AWS_CONFIG_FILE=" + os.DevNull,
+		"AWS_SHARED_CREDENTIALS_FILE=" + os.DevNull,
+		"AWS_EC2_METADATA_DISABLED=true",
+		"AWS_PAGER=",
+	}, cmd.Env...)
+	cmd.Env = append(cmd.Env, "PATH="+os.Getenv("PATH"))
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err = cmd.Run()
-	m := step.masker()
+	m := runnertest.NewMasker(job.Masks...)
 	for _, line := range strings.Split(strings.TrimRight(out.String(), "\n"), "\n") {
-		fmt.Fprintln(w, m.mask(line))
+		fmt.Fprintln(w, m.Mask(line))
 	}
 	if err != nil {
 		return fmt.Errorf("aws sts get-caller-identity with the exported credentials: %w", err)

@@ -139,14 +139,3 @@ func TestFlags(t *testing.T) {
 		})
 	}
 }
-
-func TestMaskerLongestFirst(t *testing.T) {
-	t.Parallel()
-	m := &masker{}
-	m.add("abc")
-	m.add("abcdef")
-	m.add("  ")
-	if got := m.mask("x abcdef abc y"); got != "x *** *** y" {
-		t.Errorf("mask = %q", got)
-	}
-}

@@ -3,131 +3,85 @@ package main
 import (
 	"fmt"
 	"io"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/assume-role/assume-role/internal/filecmd"
+	"github.com/assume-role/assume-role/internal/inputs"
+	"github.com/assume-role/assume-role/internal/runnertest"
 )
-
-// masker replaces registered values with ***, as the runner's secret masker
-// does for every log line written after the value was registered.
-type masker struct {
-	values []string // longest first, so that a value inside another is not left half-masked
-}
-
-func (m *masker) add(v string) {
-	if strings.TrimSpace(v) == "" {
-		return
-	}
-	m.values = append(m.values, v)
-	sort.SliceStable(m.values, func(i, j int) bool { return len(m.values[i]) > len(m.values[j]) })
-}
-
-func (m *masker) mask(s string) string {
-	for _, v := range m.values {
-		s = strings.ReplaceAll(s, v, "***")
-	}
-	return s
-}
-
-// masker returns a masker holding every value the step registered: what the
-// runner applies to everything after the step, including the env block it
-// prints in later steps' headers.
-func (s *stepResult) masker() *masker {
-	m := &masker{}
-	for _, line := range strings.Split(s.log, "\n") {
-		if c, ok := parseCommand(line); ok && c.name == "add-mask" {
-			m.add(c.data)
-		}
-	}
-	return m
-}
-
-// command is one workflow command: ::name props::data.
-type command struct {
-	name, props, data string
-}
-
-// parseCommand reads a line as the runner does: a workflow command is a line
-// that starts with "::" after leading white space; its data is unescaped.
-func parseCommand(line string) (command, bool) {
-	l := strings.TrimLeft(line, " \t")
-	if !strings.HasPrefix(l, "::") {
-		return command{}, false
-	}
-	head, data, ok := strings.Cut(l[2:], "::")
-	if !ok {
-		return command{}, false
-	}
-	name, props, _ := strings.Cut(head, " ")
-	data = strings.NewReplacer("%0D", "\r", "%0A", "\n", "%25", "%").Replace(strings.TrimRight(data, "\r"))
-	return command{name: strings.ToLower(name), props: props, data: data}, true
-}
 
 // annotation prefixes, as the web log shows annotation commands.
 var annotation = map[string]string{"error": "Error: ", "warning": "Warning: ", "notice": "Notice: "}
 
-// show writes the step as a workflow author would see it: the log, the exit
+// show writes the step as a workflow author would see it: the with: block
+// (every input with a value, in action.yml's order), the log, the exit
 // code, and what the runner took from the file commands.
-func show(w io.Writer, s *stepResult, debug bool) {
+func show(w io.Writer, m *runnertest.Manifest, values map[string]string, r *runnertest.Result, debug bool) {
 	fmt.Fprintf(w, "== The step's log, as the runner shows it ==\n")
 	fmt.Fprintf(w, "Run ./\n  with:\n")
-	for _, in := range s.with {
-		if in.value == "" {
+	for _, name := range m.InputNames {
+		v := values[name]
+		if v == "" {
 			continue
 		}
-		v := in.value
-		if s.secretInputs[in.name] {
+		if slices.Contains(inputs.SecretInputs, name) {
 			// In a workflow these come from secrets, which the runner masks
 			// before the step starts.
 			v = "***"
 		}
-		fmt.Fprintf(w, "    %s: %s\n", in.name, strings.ReplaceAll(v, "\n", "\n      "))
+		fmt.Fprintf(w, "    %s: %s\n", name, strings.ReplaceAll(v, "\n", "\n      "))
 	}
 
-	m := &masker{}
-	for _, line := range strings.Split(strings.TrimSuffix(s.log, "\n"), "\n") {
-		c, ok := parseCommand(line)
+	// Masks apply from the line after the ::add-mask:: on.
+	masker := runnertest.NewMasker()
+	for _, line := range strings.Split(strings.TrimSuffix(r.Stdout, "\n"), "\n") {
+		c, ok := runnertest.ParseCommand(line)
 		if !ok {
-			fmt.Fprintln(w, m.mask(line))
+			fmt.Fprintln(w, masker.Mask(line))
 			continue
 		}
-		switch c.name {
+		switch c.Name {
 		case "add-mask":
-			m.add(c.data)
+			masker.Add(c.Data)
 		case "debug":
 			if debug {
-				writeLines(w, "##[debug]", m.mask(c.data))
+				writeLines(w, "##[debug]", masker.Mask(c.Data))
 			}
 		case "error", "warning", "notice":
-			writeLines(w, annotation[c.name], m.mask(c.data))
+			writeLines(w, annotation[c.Name], masker.Mask(c.Data))
 		case "group":
-			writeLines(w, "▾ ", m.mask(c.data))
+			writeLines(w, "▾ ", masker.Mask(c.Data))
 		case "endgroup":
 		default:
-			fmt.Fprintln(w, m.mask(line))
+			fmt.Fprintln(w, masker.Mask(line))
 		}
 	}
-	fmt.Fprintf(w, "Exit code %d (%s)\n", s.exitCode, exitName(s.exitCode))
+	fmt.Fprintf(w, "Exit code %d (%s)\n", r.ExitCode, exitName(r.ExitCode))
 
-	m = s.masker()
+	// What the runner shows after the step, such as the env block in later
+	// steps' headers, is masked with every value the step registered.
+	masker = runnertest.NewMasker(r.Masks...)
 	fmt.Fprintf(w, "\n== GITHUB_ENV: the environment of every later step ==\n")
-	writeEntries(w, m, s.env, "(nothing)")
+	writeEntries(w, masker, r.EnvFile)
 	fmt.Fprintf(w, "\n== GITHUB_OUTPUT: the step's outputs ==\n")
-	writeEntries(w, m, s.outputs, "(nothing)")
+	writeEntries(w, masker, r.OutputFile)
 	fmt.Fprintf(w, "\n== GITHUB_STEP_SUMMARY ==\n")
-	if s.summary == "" {
+	if r.Summary == "" {
 		fmt.Fprintln(w, "(nothing)")
 	}
-	fmt.Fprint(w, m.mask(s.summary))
+	fmt.Fprint(w, masker.Mask(r.Summary))
 }
 
-func writeEntries(w io.Writer, m *masker, entries []filecmd.Entry, none string) {
+// writeEntries writes a file command's entries in file order, which the
+// runner has already read without error (Result.ParseErr).
+func writeEntries(w io.Writer, m *runnertest.Masker, raw string) {
+	entries, _ := filecmd.Parse([]byte(raw))
 	if len(entries) == 0 {
-		fmt.Fprintln(w, none)
+		fmt.Fprintln(w, "(nothing)")
 	}
 	for _, e := range entries {
-		fmt.Fprintf(w, "%s=%s\n", e.Name, m.mask(e.Value))
+		fmt.Fprintf(w, "%s=%s\n", e.Name, m.Mask(e.Value))
 	}
 }
 
