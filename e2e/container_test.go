@@ -109,26 +109,7 @@ func TestContainerKeysAndRole(t *testing.T) {
 	if r.Stderr != "" {
 		t.Errorf("stderr is not empty: %q", r.Stderr)
 	}
-	s := lastIssued(t, e)
-	if got := e.CallCount(""); got != 1 || e.CallCount("AssumeRole") != 1 {
-		t.Errorf("STS calls = %d, want exactly one AssumeRole", got)
-	}
-	want := map[string]string{
-		"AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1",
-		"AWS_ACCESS_KEY_ID": s.AccessKeyID, "AWS_SECRET_ACCESS_KEY": s.SecretAccessKey,
-		"AWS_SESSION_TOKEN": s.SessionToken, "AWS_CREDENTIAL_EXPIRATION": s.Expiration.UTC().Format(time.RFC3339),
-	}
-	for k, v := range want {
-		if r.Env[k] != v {
-			t.Errorf("GITHUB_ENV %s = %q, want %q", k, r.Env[k], v)
-		}
-	}
-	if len(r.Env) != len(want) {
-		t.Errorf("GITHUB_ENV has %d entries, want %d: %v", len(r.Env), len(want), r.Env)
-	}
-	if r.Outputs["aws-account-id"] != "222222222222" || r.Outputs["authenticated-arn"] != s.ARN || len(r.Outputs) != 2 {
-		t.Errorf("outputs = %v", r.Outputs)
-	}
+	s := checkOneAssumeRole(t, e, r)
 	if !strings.Contains(r.Summary, s.ARN) {
 		t.Errorf("the summary, written through /github/file_commands, lacks the identity:\n%s", r.Summary)
 	}

@@ -48,15 +48,10 @@ func secretsOf(c ststest.Credentials) []string {
 	return []string{c.AccessKeyID, c.SecretAccessKey, c.SessionToken}
 }
 
-func TestKeysAndRole(t *testing.T) {
-	t.Parallel()
-	e, url := world(t)
-	job := runnertest.NewJob(t, manifest)
-	r := job.Run(t, runnertest.Binary(binary), runnertest.Step{Inputs: with(url,
-		"role-to-assume", ststest.DemoRole.ARN, "role-duration-seconds", "1800")})
-	if r.ExitCode != 0 {
-		t.Fatalf("exit %d\n%s%s", r.ExitCode, r.Stdout, r.Stderr)
-	}
+// checkOneAssumeRole checks a step that assumed DemoRole with one
+// AssumeRole: the session exported to GITHUB_ENV, exactly, and the outputs.
+func checkOneAssumeRole(t *testing.T, e *ststest.Emulator, r *runnertest.Result) ststest.Credentials {
+	t.Helper()
 	s := lastIssued(t, e)
 	if got := e.CallCount(""); got != 1 || e.CallCount("AssumeRole") != 1 {
 		t.Errorf("STS calls = %d, want exactly one AssumeRole", got)
@@ -77,6 +72,19 @@ func TestKeysAndRole(t *testing.T) {
 	if r.Outputs["aws-account-id"] != "222222222222" || r.Outputs["authenticated-arn"] != s.ARN || len(r.Outputs) != 2 {
 		t.Errorf("outputs = %v", r.Outputs)
 	}
+	return s
+}
+
+func TestKeysAndRole(t *testing.T) {
+	t.Parallel()
+	e, url := world(t)
+	job := runnertest.NewJob(t, manifest)
+	r := job.Run(t, runnertest.Binary(binary), runnertest.Step{Inputs: with(url,
+		"role-to-assume", ststest.DemoRole.ARN, "role-duration-seconds", "1800")})
+	if r.ExitCode != 0 {
+		t.Fatalf("exit %d\n%s%s", r.ExitCode, r.Stdout, r.Stderr)
+	}
+	s := checkOneAssumeRole(t, e, r)
 	if d := time.Until(s.Expiration); d < 29*time.Minute || d > 31*time.Minute {
 		t.Errorf("session lasts %s, want 30m", d)
 	}
