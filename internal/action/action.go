@@ -159,18 +159,13 @@ type Result struct {
 
 // existing checks the credentials the job already has.
 func (r *runner) existing(ctx context.Context, endpoint string) (*Result, error) {
-	env := *r.env
+	// The job's credentials, not the keys given as inputs.
 	probe := *r.cfg
 	probe.AccessKeyID, probe.SecretAccessKey, probe.SessionToken = "", "", ""
-	src, err := chooseSource(ctx, &probe, &env)
+	src, _, err := r.signingCredentials(ctx, &probe)
 	if err != nil {
 		return nil, err
 	}
-	creds, err := src.retrieve(ctx)
-	if err != nil {
-		return nil, err
-	}
-	r.log.Mask(creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken)
 	arn, account, err := r.client(endpoint, src).CallerIdentity(ctx)
 	if err != nil {
 		return nil, err

@@ -21,12 +21,11 @@ const StateFiles = "files"
 // exportedVars are the variables the main stage may export; the post stage
 // blanks them so that later post steps of other actions do not act with
 // this job's AWS session.
-var exportedVars = []string{
-	"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_CREDENTIAL_EXPIRATION",
+var exportedVars = append(append([]string(nil), credentialVars...),
 	"AWS_REGION", "AWS_DEFAULT_REGION",
 	// With aws-profile: the profile and the files it was in, now deleted.
 	"AWS_PROFILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE",
-}
+)
 
 // Cleanup runs the action's post stage: it blanks the exported AWS_*
 // variables for the job's remaining (post) steps and deletes the files the

@@ -56,3 +56,9 @@ func (e *Env) init() {
 
 // getenv returns a variable of the step's environment.
 func (e *Env) getenv(name string) string { return e.vars[name] }
+
+// Getenv returns a variable of Environ (the last one, if it repeats).
+func (e *Env) Getenv(name string) string {
+	e.init()
+	return e.vars[name]
+}

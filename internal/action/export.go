@@ -18,6 +18,10 @@ type exports struct {
 	summary string
 }
 
+// credentialVars are the variables that carry a session, in the order they
+// are exported.
+var credentialVars = []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_CREDENTIAL_EXPIRATION"}
+
 func buildExports(cfg *inputs.Config, res *Result, now time.Time) *exports {
 	e := &exports{}
 	e.env = append(e.env,
@@ -41,7 +45,7 @@ func buildExports(cfg *inputs.Config, res *Result, now time.Time) *exports {
 			filecmd.Entry{Name: "AWS_CREDENTIAL_EXPIRATION", Value: expiration},
 		)
 	case cfg.UnsetCurrentCredentials && res.ExportKeys:
-		for _, name := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_CREDENTIAL_EXPIRATION"} {
+		for _, name := range credentialVars {
 			e.env = append(e.env, filecmd.Entry{Name: name})
 		}
 	}

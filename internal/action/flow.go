@@ -80,7 +80,7 @@ func (r *runner) runFlow(ctx context.Context, endpoint string, f flow) (*Result,
 	case flowOIDC, flowTokenFile, flowToken:
 		return r.webIdentity(ctx, endpoint, f)
 	}
-	src, creds, err := r.signingCredentials(ctx)
+	src, creds, err := r.signingCredentials(ctx, cfg)
 	if err != nil {
 		var nc *NoCredentialsError
 		if f == flowAmbient && cfg.RoleToAssume != "" && !cfg.ForceSkipOIDC && errors.As(err, &nc) {
@@ -88,7 +88,6 @@ func (r *runner) runFlow(ctx context.Context, endpoint string, f flow) (*Result,
 		}
 		return nil, err
 	}
-	r.log.Mask(creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken)
 	client := r.client(endpoint, src)
 
 	if cfg.RoleToAssume == "" {
@@ -135,7 +134,7 @@ func (r *runner) runFlow(ctx context.Context, endpoint string, f flow) (*Result,
 	r.log.Info(fmt.Sprintf("Assuming %s with credentials from %s", cfg.RoleARN, src.name))
 	s, err := client.AssumeRole(ctx, in)
 	if err != nil && len(kept) < len(all) && codeOf(err) == "PackedPolicyTooLarge" {
-		r.log.Info(fmt.Sprintf("STS found the session tags too large; retrying once with only %s", strings.Join(tagKeys(kept), ", ")))
+		r.log.Info(fmt.Sprintf("STS found the session tags too large; retrying once with only %s", strings.Join(sessiontags.Keys(kept), ", ")))
 		in.Tags = kept
 		s, err = client.AssumeRole(ctx, in)
 	}
@@ -145,40 +144,29 @@ func (r *runner) runFlow(ctx context.Context, endpoint string, f flow) (*Result,
 	return r.assumed(s, src.name), nil
 }
 
-// signingCredentials finds and reads the credentials that sign the call.
-func (r *runner) signingCredentials(ctx context.Context) (*source, aws.Credentials, error) {
-	src, err := chooseSource(ctx, r.cfg, r.env)
+// signingCredentials finds and reads the credentials that sign the call
+// for cfg, and masks them at once.
+func (r *runner) signingCredentials(ctx context.Context, cfg *inputs.Config) (*source, aws.Credentials, error) {
+	src, err := chooseSource(ctx, cfg, r.env)
 	if err != nil {
 		return nil, aws.Credentials{}, err
 	}
 	creds, err := src.retrieve(ctx)
-	return src, creds, err
+	if err != nil {
+		return nil, creds, err
+	}
+	r.log.Mask(creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken)
+	return src, creds, nil
 }
 
 // tags returns the session tags to send (default and custom), and the
 // smaller set to retry with when STS finds them too large.
 func (r *runner) tags() (all, kept []stsclient.Tag) {
 	if r.cfg.RoleSkipSessionTagging {
-		return convert(r.cfg.Tags), convert(r.cfg.Tags)
+		return r.cfg.Tags, r.cfg.Tags
 	}
 	defAll, defKept := sessiontags.Defaults(r.env.getenv)
-	return convert(append(defAll, r.cfg.Tags...)), convert(append(defKept, r.cfg.Tags...))
-}
-
-func convert(tags []sessiontags.Tag) []stsclient.Tag {
-	out := make([]stsclient.Tag, len(tags))
-	for i, t := range tags {
-		out[i] = stsclient.Tag{Key: t.Key, Value: t.Value}
-	}
-	return out
-}
-
-func tagKeys(tags []stsclient.Tag) []string {
-	out := make([]string, len(tags))
-	for i, t := range tags {
-		out[i] = t.Key
-	}
-	return out
+	return append(defAll, r.cfg.Tags...), append(defKept, r.cfg.Tags...)
 }
 
 func codeOf(err error) string {

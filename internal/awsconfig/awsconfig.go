@@ -57,39 +57,6 @@ type Files struct {
 	Scratch bool
 }
 
-// DefaultFiles returns the paths the AWS CLI reads: AWS_SHARED_CREDENTIALS_FILE
-// and AWS_CONFIG_FILE when set, else ~/.aws/credentials and ~/.aws/config.
-// A leading "~/" in the variables is expanded, as the CLI does. The home
-// directory is HOME, or USERPROFILE on Windows runners where HOME is unset.
-func DefaultFiles(getenv func(string) string) (Files, error) {
-	home := getenv("HOME")
-	if home == "" {
-		home = getenv("USERPROFILE")
-	}
-	path := func(env, name string) (string, error) {
-		p := getenv(env)
-		switch {
-		case p == "":
-			p = filepath.Join("~", ".aws", name)
-		case p != "~" && !strings.HasPrefix(p, "~/") && !strings.HasPrefix(p, `~\`):
-			return p, nil
-		}
-		if home == "" {
-			return "", fmt.Errorf("locating the AWS %s file: neither %s nor HOME is set", name, env)
-		}
-		return filepath.Join(home, p[1:]), nil
-	}
-	creds, err := path("AWS_SHARED_CREDENTIALS_FILE", "credentials")
-	if err != nil {
-		return Files{}, err
-	}
-	cfg, err := path("AWS_CONFIG_FILE", "config")
-	if err != nil {
-		return Files{}, err
-	}
-	return Files{Credentials: creds, Config: cfg}, nil
-}
-
 // InvalidProfileError reports a profile that cannot be written safely. The
 // message never contains a value other than the name, since values can be
 // secrets.

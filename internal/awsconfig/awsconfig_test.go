@@ -556,36 +556,3 @@ func TestLayoutError(t *testing.T) {
 	}
 	checkFiles(t, f, creds, "")
 }
-
-func TestDefaultFiles(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name string
-		env  map[string]string
-		want awsconfig.Files
-		err  bool
-	}{
-		{"home", map[string]string{"HOME": "/home/u"}, awsconfig.Files{
-			Credentials: filepath.Join("/home/u", ".aws", "credentials"),
-			Config:      filepath.Join("/home/u", ".aws", "config"),
-		}, false},
-		{"variables", map[string]string{
-			"AWS_SHARED_CREDENTIALS_FILE": "/tmp/c", "AWS_CONFIG_FILE": "/tmp/f",
-		}, awsconfig.Files{Credentials: "/tmp/c", Config: "/tmp/f"}, false},
-		{"tilde", map[string]string{"HOME": "/home/u", "AWS_CONFIG_FILE": "~/cfg", "AWS_SHARED_CREDENTIALS_FILE": "~x/c"}, awsconfig.Files{
-			Credentials: "~x/c",
-			Config:      filepath.Join("/home/u", "cfg"),
-		}, false},
-		{"windows", map[string]string{"USERPROFILE": `C:\Users\u`}, awsconfig.Files{
-			Credentials: filepath.Join(`C:\Users\u`, ".aws", "credentials"),
-			Config:      filepath.Join(`C:\Users\u`, ".aws", "config"),
-		}, false},
-		{"no home", map[string]string{"AWS_CONFIG_FILE": "/tmp/f"}, awsconfig.Files{}, true},
-	}
-	for _, tc := range tests {
-		got, err := awsconfig.DefaultFiles(func(k string) string { return tc.env[k] })
-		if (err != nil) != tc.err || got != tc.want {
-			t.Errorf("%s: DefaultFiles = %+v, %v; want %+v, error %v", tc.name, got, err, tc.want, tc.err)
-		}
-	}
-}

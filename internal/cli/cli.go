@@ -75,7 +75,7 @@ func Run(ctx context.Context, args []string, env action.Env, stdio IO) error {
 			cmd, args = args[0], args[1:]
 		}
 	}
-	getenv := lookup(env.Environ)
+	getenv := env.Getenv
 	fs := flag.NewFlagSet("assume-role", flag.ContinueOnError)
 	fs.SetOutput(stdio.Stderr)
 	values := map[string]*string{}
@@ -90,7 +90,7 @@ func Run(ctx context.Context, args []string, env action.Env, stdio IO) error {
 		}
 		values[in.Name] = fs.String(in.Name, "", help+" [$"+envName(in.Name)+"]")
 	}
-	format := fs.String("format", "env", "output format: env, dotenv, json, ini or credential-process [$FORMAT]")
+	format := fs.String("format", exportfmt.Env, "output format: "+strings.Join(exportfmt.Formats(), ", ")+" [$FORMAT]")
 	tokenEnv := fs.String("web-identity-token-env", "", "name of an environment variable holding a web identity token [$WEB_IDENTITY_TOKEN_ENV]")
 	verbose := fs.Bool("verbose", false, "print debug lines")
 	sourceProfile := fs.String("source-profile", "", "read the keys that assume the role from this profile of the AWS shared files")
@@ -231,14 +231,4 @@ func execWith(argv []string, environ []string, s exportfmt.Session, stdio IO) er
 // envName is the environment variable for an input: ROLE_TO_ASSUME.
 func envName(input string) string {
 	return strings.ToUpper(strings.ReplaceAll(input, "-", "_"))
-}
-
-func lookup(environ []string) func(string) string {
-	m := map[string]string{}
-	for _, kv := range environ {
-		if k, v, ok := strings.Cut(kv, "="); ok {
-			m[k] = v
-		}
-	}
-	return func(k string) string { return m[k] }
 }

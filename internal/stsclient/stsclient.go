@@ -5,7 +5,6 @@ package stsclient
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -15,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/aws-sdk-go-v2/service/sts/types"
+
+	"github.com/assume-role/assume-role/internal/sessiontags"
 )
 
 // Options configure a Client.
@@ -106,8 +107,8 @@ type AssumeRoleInput struct {
 	TransitiveTagKeys []string
 }
 
-// Tag is a session tag.
-type Tag struct{ Key, Value string }
+// Tag is a session tag; the same type the tag builder makes.
+type Tag = sessiontags.Tag
 
 // WebIdentityInput holds the AssumeRoleWithWebIdentity parameters.
 type WebIdentityInput struct {
@@ -233,15 +234,3 @@ func (n notifyingRetryer) RetryDelay(attempt int, err error) (time.Duration, err
 }
 
 var _ error = (*Error)(nil)
-
-// errors.As helpers for callers that only need the kind.
-func kindOf(err error) Kind {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Kind
-	}
-	return 0
-}
-
-// IsRefused reports whether STS answered and refused the request.
-func IsRefused(err error) bool { return kindOf(err) == Refused }
