@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -164,7 +165,21 @@ func TestKeylessFailures(t *testing.T) {
 		inputs  []string
 		exit    int
 		details bool // claims and a trust statement are printed
+		// closed points sts-endpoint at a port nothing listens on.
+		closed bool
 	}{
+		// Only STS refusing the token may blame the trust policy; an
+		// outage, a proxy's page or an unreadable answer says what happened.
+		{name: "oidc-sts-503", setup: func(e *ststest.Emulator, _ *ststest.TokenIssuer, _ *runnertest.Job) {
+			e.Inject("AssumeRoleWithWebIdentity", ststest.Unavailable, ststest.Unavailable)
+		}, inputs: []string{"retry-max-attempts", "2"}, exit: 4},
+		{name: "oidc-sts-502-page", setup: func(e *ststest.Emulator, _ *ststest.TokenIssuer, _ *runnertest.Job) {
+			e.Inject("AssumeRoleWithWebIdentity", ststest.BadGateway, ststest.BadGateway)
+		}, inputs: []string{"retry-max-attempts", "2"}, exit: 4},
+		{name: "oidc-sts-malformed", setup: func(e *ststest.Emulator, _ *ststest.TokenIssuer, _ *runnertest.Job) {
+			e.Inject("AssumeRoleWithWebIdentity", ststest.MalformedXML)
+		}, exit: 4},
+		{name: "oidc-sts-connection-refused", closed: true, inputs: []string{"retry-max-attempts", "2"}, exit: 4},
 		{name: "oidc-wrong-audience", inputs: []string{"audience", "example.com"}, exit: 3, details: true},
 		{name: "oidc-wrong-sub", opts: []ststest.IssuerOption{ststest.WithJob(ststest.Job{Repository: "octo-org/other-repo", Environment: "prod"})}, exit: 3, details: true},
 		{name: "oidc-no-permission", setup: func(_ *ststest.Emulator, _ *ststest.TokenIssuer, job *runnertest.Job) {
@@ -197,6 +212,11 @@ func TestKeylessFailures(t *testing.T) {
 				tc.setup(e, issuer, job)
 			}
 			inputs := keyless(url, append([]string{"role-to-assume", ststest.DemoOIDCRole.ARN}, tc.inputs...)...)
+			closed := ""
+			if tc.closed {
+				closed = closedURL(t)
+				inputs["sts-endpoint"] = closed
+			}
 			r := job.Run(t, runnertest.Binary(binary), runnertest.Step{Inputs: inputs, Env: noIMDS})
 			if r.ExitCode != tc.exit {
 				t.Errorf("exit %d, want %d\n%s", r.ExitCode, tc.exit, r.Stdout)
@@ -217,7 +237,27 @@ func TestKeylessFailures(t *testing.T) {
 				start := strings.Index(log, "::group::")
 				out = log[start:]
 			}
+			if !tc.details && strings.HasPrefix(tc.name, "oidc-") && strings.Contains(out, "trust policy") {
+				t.Errorf("the trust policy is blamed for a failure that is not a refusal of the token:\n%s", out)
+			}
+			if closed != "" {
+				out = strings.ReplaceAll(out, strings.TrimPrefix(closed, "http://"), "<CLOSED>")
+			}
 			golden(t, "keyless/"+tc.name+".golden", normalize(out, url, nil))
 		})
 	}
+}
+
+// closedURL is an http:// URL of a loopback port that nothing listens on.
+func closedURL(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return "http://" + addr
 }

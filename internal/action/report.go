@@ -153,7 +153,20 @@ func exitFor(k stsclient.Kind) int {
 	return ExitInternal
 }
 
-var callerRE = regexp.MustCompile(`User: (\S+) is not authorized`)
+var (
+	callerRE  = regexp.MustCompile(`User: (\S+) is not authorized`)
+	sessionRE = regexp.MustCompile(`^arn:([a-z-]+):sts::(\d{12}):assumed-role/([^/]+)/[^/]+$`)
+)
+
+// roleOfSession returns the role ARN (without its path, which a session
+// ARN does not carry) of an assumed-role session ARN, or "".
+func roleOfSession(arn string) string {
+	m := sessionRE.FindStringSubmatch(arn)
+	if m == nil {
+		return ""
+	}
+	return fmt.Sprintf("arn:%s:iam::%s:role/%s", m[1], m[2], m[3])
+}
 
 // hint says what to do about an STS error, in terms of the inputs and IAM.
 func hint(e *stsclient.Error, call *CallError) string {
@@ -161,7 +174,7 @@ func hint(e *stsclient.Error, call *CallError) string {
 	if call != nil {
 		role = call.Role
 	}
-	if call != nil && call.Claims != nil {
+	if tokenRefused(e, call) {
 		return webIdentityHint(e, call)
 	}
 	tagged := call != nil && call.Tagged
@@ -174,13 +187,20 @@ func hint(e *stsclient.Error, call *CallError) string {
 		if role == "" {
 			return ". The credentials may not call sts:GetCallerIdentity; check their IAM policy."
 		}
-		caller := "the caller"
+		caller, principal := "the caller", "<the caller's ARN>"
 		if m := callerRE.FindStringSubmatch(e.Message); m != nil {
-			caller = m[1]
+			caller, principal = m[1], m[1]
+		}
+		if r := roleOfSession(caller); r != "" {
+			// A trust policy names the role; a session ARN there never
+			// matches the next session of that role.
+			return fmt.Sprintf(". The caller is a session of the role %s: the trust policy of %s must allow that role "+
+				"(Principal {\"AWS\": \"%s\"}, with the role's path if it has one; not the session ARN) to call sts:AssumeRole"+
+				"; if the role requires an external ID, set role-external-id to it.%s", r, role, r, tagNote(tagged))
 		}
 		return fmt.Sprintf(". The trust policy of %s must allow %s to call sts:AssumeRole "+
 			"(Principal {\"AWS\": \"%s\"}, or the account root with the caller's own IAM policy allowing sts:AssumeRole on the role)"+
-			"; if the role requires an external ID, set role-external-id to it.%s", role, caller, caller, tagNote(tagged))
+			"; if the role requires an external ID, set role-external-id to it.%s", role, caller, principal, tagNote(tagged))
 	case "InvalidClientTokenId":
 		return ". The access key ID is not known to AWS: check the aws-access-key-id secret (deleted or inactive key, or a key from another partition)."
 	case "SignatureDoesNotMatch":
@@ -204,11 +224,30 @@ func hint(e *stsclient.Error, call *CallError) string {
 	}
 	switch e.Kind {
 	case stsclient.Unavailable:
+		if e.Status == 0 {
+			// No answer at all: more tries at the same address rarely help.
+			return ". STS did not answer on any allowed attempt: check sts-endpoint, http-proxy and no-proxy, and the runner's network path to STS."
+		}
 		return ". STS kept failing after every allowed attempt; raise retry-max-attempts or try again later."
 	case stsclient.Malformed:
 		return ". Check sts-endpoint and http-proxy: something other than STS answered."
 	}
 	return ""
+}
+
+// tokenRefused reports whether STS looked at the web identity token and
+// refused it or the role's trust in it: the one failure that the token's
+// claims and the trust policy explain. A network error, a 5xx or an
+// unreadable answer says nothing about either.
+func tokenRefused(e *stsclient.Error, call *CallError) bool {
+	if call == nil || call.Claims == nil || e.Kind != stsclient.Refused {
+		return false
+	}
+	switch e.Code {
+	case "AccessDenied", "InvalidIdentityToken", "IDPRejectedClaim", "ExpiredTokenException":
+		return true
+	}
+	return false
 }
 
 // webIdentityHint explains a refused AssumeRoleWithWebIdentity in terms of
@@ -223,6 +262,8 @@ func webIdentityHint(e *stsclient.Error, call *CallError) string {
 		return fmt.Sprintf(". The token's audience is %s, which the role account's OIDC provider does not list: add it as a client ID there, or set the audience input to one it lists.", aud)
 	case e.Code == "ExpiredTokenException":
 		return ". The token expired before STS saw it: check the runner's clock, or re-run the job."
+	case strings.Contains(e.Message, "verification key"):
+		return fmt.Sprintf(". STS could not fetch the token's signing keys from %s (its /.well-known/openid-configuration and JWKS): check that the issuer is reachable from AWS.", c.Issuer)
 	}
 	return fmt.Sprintf(". The trust policy of %s does not accept this job's token (sub %s, aud %s): compare its conditions with the claims and the example statement printed above.",
 		call.Role, c.Subject, aud)
@@ -235,7 +276,7 @@ func webIdentityHint(e *stsclient.Error, call *CallError) string {
 func Details(err error) string {
 	var call *CallError
 	var se *stsclient.Error
-	if !errors.As(err, &call) || call.Claims == nil || !errors.As(err, &se) || se.Kind != stsclient.Refused {
+	if !errors.As(err, &call) || !errors.As(err, &se) || !tokenRefused(se, call) || se.Code == "ExpiredTokenException" {
 		return ""
 	}
 	c := call.Claims

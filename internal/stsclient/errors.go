@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
@@ -91,11 +92,19 @@ func classify(ctx context.Context, op string, err error) error {
 	case errors.As(err, &api):
 		e.Code, e.Message = api.ErrorCode(), api.ErrorMessage()
 		switch {
-		case e.Status >= 500, isThrottle(e.Code):
+		case e.Status >= 500, isThrottle(e.Code), e.Code == "IDPCommunicationError":
+			// STS could not reach the token's issuer: an outage on the
+			// way, which the SDK retries, not a refusal.
 			e.Kind = Unavailable
 		default:
 			e.Kind = Refused
 		}
+	case e.Status >= 500 || e.Status == http.StatusTooManyRequests:
+		// Not an API error, yet a 5xx: a load balancer's or proxy's page
+		// in front of a failing STS. That is an outage, not a stranger
+		// answering, and the SDK retries it as one.
+		e.Kind = Unavailable
+		e.Message = "the answer is not an STS error document (a load balancer or proxy in front of STS sent it)"
 	case errors.As(err, &deser), errors.As(err, new(*xml.SyntaxError)), e.Status == 200:
 		// The SDK surfaces a broken 200 body as the XML decoder's error
 		// inside the response error, not as a DeserializationError.

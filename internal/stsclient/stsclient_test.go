@@ -63,6 +63,7 @@ func TestRetriesOnlyWhatCanHelp(t *testing.T) {
 		{ststest.Unavailable, 3, Unavailable, "ServiceUnavailable"},
 		{ststest.Reset, 3, Unavailable, ""},
 		{ststest.MalformedXML, 1, Malformed, ""},
+		{ststest.BadGateway, 3, Unavailable, ""},
 		{ststest.ExpiredToken, 1, Refused, "ExpiredToken"},
 	} {
 		t.Run(tc.fault.String(), func(t *testing.T) {
@@ -138,6 +139,7 @@ func FuzzClassify(f *testing.F) {
 	f.Add(400, "Throttling", "Rate exceeded")
 	f.Add(503, "ServiceUnavailable", "")
 	f.Add(200, "", "")
+	f.Add(400, "IDPCommunicationError", "Couldn't reach the identity provider")
 	f.Fuzz(func(t *testing.T, status int, code, msg string) {
 		if status < 100 || status > 599 {
 			return
@@ -154,7 +156,7 @@ func FuzzClassify(f *testing.F) {
 		}
 		if code != "" {
 			want := Refused
-			if status >= 500 || isThrottle(code) {
+			if status >= 500 || isThrottle(code) || code == "IDPCommunicationError" {
 				want = Unavailable
 			}
 			if se.Kind != want {

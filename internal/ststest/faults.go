@@ -34,6 +34,9 @@ const (
 	// ExpiredToken answers 400 ExpiredToken, what STS says to a request
 	// signed with an expired session.
 	ExpiredToken
+	// BadGateway answers 502 with an HTML page and no request ID, what a
+	// load balancer or proxy in front of STS sends when STS is down.
+	BadGateway
 )
 
 func (f Fault) String() string {
@@ -56,6 +59,8 @@ func (f Fault) String() string {
 		return "ClockSkew"
 	case ExpiredToken:
 		return "ExpiredToken"
+	case BadGateway:
+		return "BadGateway"
 	}
 	return fmt.Sprintf("Fault(%d)", int(f))
 }
@@ -69,7 +74,7 @@ func (f Fault) String() string {
 // would otherwise fail.
 func (e *Emulator) Inject(action string, faults ...Fault) {
 	for _, f := range faults {
-		if f < Throttle || f > ExpiredToken {
+		if f < Throttle || f > BadGateway {
 			panic(fmt.Sprintf("ststest: Inject: unknown fault %d", int(f)))
 		}
 	}
@@ -116,6 +121,12 @@ func (e *Emulator) serveFault(w http.ResponseWriter, r *http.Request, idx int, r
 		case <-e.closing:
 		}
 		e.finish(idx, 0, "", f)
+		return
+	case BadGateway:
+		e.finish(idx, http.StatusBadGateway, "", f)
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusBadGateway)
+		_, _ = w.Write([]byte("<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n"))
 		return
 	case MalformedXML:
 		// Cut inside an element, as a proxy that drops the connection

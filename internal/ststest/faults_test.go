@@ -58,6 +58,15 @@ func TestFaults(t *testing.T) {
 				t.Errorf("error = %v, want context.DeadlineExceeded", err)
 			}
 		}},
+		{fault: ststest.BadGateway, check: func(t *testing.T, err error) {
+			// Not an API error: the body is a proxy's HTML page. The status
+			// is still there for the retryer and the classifier.
+			var re *awshttp.ResponseError
+			var ae smithy.APIError
+			if !errors.As(err, &re) || re.HTTPStatusCode() != http.StatusBadGateway || errors.As(err, &ae) {
+				t.Errorf("error = %v, want a 502 response error that is no API error", err)
+			}
+		}},
 		{fault: ststest.MalformedXML, check: func(t *testing.T, err error) {
 			// The SDK surfaces the parser's error inside the HTTP response
 			// error of a 200, not as a smithy.DeserializationError.
