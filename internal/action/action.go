@@ -118,10 +118,18 @@ func (r *runner) session(ctx context.Context) (*Result, error) {
 		defer cancel()
 	}
 
-	endpoint, why := r.endpoint()
-	r.log.Debug(fmt.Sprintf("STS endpoint: %s (%s)", endpoint, why))
-	if strings.HasPrefix(endpoint, "http:") && !inputs.IsLoopback(endpoint) {
-		r.log.Warning("the STS endpoint " + endpoint + " uses plain HTTP: the session's credentials cross the network unencrypted")
+	endpoint, err := r.endpoint(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// The SDK's own rules resolve the host, as they will for every call.
+	resolved, rerr := r.client(endpoint, nil).Endpoint(ctx)
+	if rerr != nil {
+		resolved = fmt.Sprintf("unresolved (%v)", rerr)
+	}
+	r.log.Debug(fmt.Sprintf("STS endpoint: %s (%s)", resolved, endpoint.Why))
+	if strings.HasPrefix(endpoint.URL, "http:") && !inputs.IsLoopback(endpoint.URL) {
+		r.log.Warning("the STS endpoint " + endpoint.URL + " uses plain HTTP: the session's credentials cross the network unencrypted")
 	}
 
 	res, err := r.obtain(ctx, endpoint)
@@ -158,7 +166,7 @@ type Result struct {
 }
 
 // existing checks the credentials the job already has.
-func (r *runner) existing(ctx context.Context, endpoint string) (*Result, error) {
+func (r *runner) existing(ctx context.Context, endpoint stsEndpoint) (*Result, error) {
 	// The job's credentials, not the keys given as inputs.
 	probe := *r.cfg
 	probe.AccessKeyID, probe.SecretAccessKey, probe.SessionToken = "", "", ""
@@ -188,37 +196,24 @@ func (r *runner) checkAccount(account string) error {
 
 // client builds the STS client for one source of credentials; a nil source
 // makes an unsigned client (AssumeRoleWithWebIdentity).
-func (r *runner) client(endpoint string, src *source) *stsclient.Client {
+func (r *runner) client(endpoint stsEndpoint, src *source) *stsclient.Client {
 	var creds aws.CredentialsProvider
 	if src != nil {
 		creds = src.provider
 	}
 	return stsclient.New(stsclient.Options{
-		Region:      r.cfg.Region,
-		Endpoint:    endpoint,
-		Credentials: creds,
-		HTTPClient:  r.httpClient(),
-		MaxAttempts: r.cfg.Attempts(),
+		Region:       r.cfg.Region,
+		Endpoint:     endpoint.URL,
+		UseFIPS:      endpoint.FIPS,
+		UseDualStack: endpoint.DualStack,
+		Credentials:  creds,
+		HTTPClient:   r.httpClient(),
+		MaxAttempts:  r.cfg.Attempts(),
 		OnRetry: func(attempt int, wait time.Duration, err error) {
 			r.log.Info(fmt.Sprintf("STS attempt %d of %d failed (%v); retrying in %s",
 				attempt, r.cfg.Attempts(), err, wait.Round(time.Millisecond)))
 		},
 	})
-}
-
-// endpoint resolves the STS endpoint override: the sts-endpoint input, then
-// the SDK's standard variables. Empty means the SDK's regional endpoint.
-func (r *runner) endpoint() (string, string) {
-	switch {
-	case r.cfg.STSEndpoint != "":
-		return r.cfg.STSEndpoint, "input sts-endpoint"
-	case r.env.getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS") == "true":
-	case r.env.getenv("AWS_ENDPOINT_URL_STS") != "":
-		return r.env.getenv("AWS_ENDPOINT_URL_STS"), "AWS_ENDPOINT_URL_STS"
-	case r.env.getenv("AWS_ENDPOINT_URL") != "":
-		return r.env.getenv("AWS_ENDPOINT_URL"), "AWS_ENDPOINT_URL"
-	}
-	return "", "the SDK's regional endpoint for " + r.cfg.Region
 }
 
 func (r *runner) httpClient() *http.Client {

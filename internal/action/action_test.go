@@ -35,6 +35,7 @@ type step struct {
 	summary        string
 	ambientCalls   atomic.Int32
 	ambientSkipEnv atomic.Bool
+	sourceProfile  string
 }
 
 func newStep(t *testing.T, inputsKV ...string) *step {
@@ -59,7 +60,7 @@ func (s *step) run(ctx context.Context, ambient aws.CredentialsProvider) error {
 	for k, v := range s.env {
 		environ = append(environ, k+"="+v)
 	}
-	env := Env{Environ: environ, Stdout: &s.stdout, DialContext: s.dial}
+	env := Env{Environ: environ, Stdout: &s.stdout, DialContext: s.dial, SourceProfile: s.sourceProfile}
 	if env.DialContext == nil {
 		env.DialContext = loopbackOnly(nil, nil)
 	}
@@ -158,34 +159,104 @@ func TestEndpointPrecedence(t *testing.T) {
 	e, url := ststest.NewTestServer(t)
 	e.SeedDemo()
 	for _, tc := range []struct {
-		name string
-		env  map[string]string
-		ok   bool
+		name    string
+		env     map[string]string
+		profile string // the CLI's --source-profile, from a config file with endpoint settings
+		ok      bool
+		// dialed is the address the SDK went to when it was not the emulator.
+		dialed string
+		// logged is the debug line of the resolved endpoint.
+		logged string
 	}{
-		{"AWS_ENDPOINT_URL_STS", map[string]string{"AWS_ENDPOINT_URL_STS": url, "AWS_ENDPOINT_URL": "http://127.0.0.1:1"}, true},
-		{"AWS_ENDPOINT_URL", map[string]string{"AWS_ENDPOINT_URL": url}, true},
-		{"ignored", map[string]string{"AWS_ENDPOINT_URL_STS": url, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true"}, false},
+		{name: "AWS_ENDPOINT_URL_STS", env: map[string]string{"AWS_ENDPOINT_URL_STS": url, "AWS_ENDPOINT_URL": "http://127.0.0.1:1"}, ok: true,
+			logged: "STS endpoint: " + url + " (AWS_ENDPOINT_URL_STS)"},
+		{name: "AWS_ENDPOINT_URL", env: map[string]string{"AWS_ENDPOINT_URL": url}, ok: true},
+		{name: "ignored", env: map[string]string{"AWS_ENDPOINT_URL_STS": url, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true"},
+			dialed: "sts.us-east-1.amazonaws.com:443", logged: "STS endpoint: https://sts.us-east-1.amazonaws.com (the SDK's endpoint for us-east-1)"},
+		{name: "fips", env: map[string]string{"AWS_USE_FIPS_ENDPOINT": "true"},
+			dialed: "sts-fips.us-east-1.amazonaws.com:443", logged: "STS endpoint: https://sts-fips.us-east-1.amazonaws.com (the SDK's endpoint for us-east-1, with AWS_USE_FIPS_ENDPOINT)"},
+		{name: "dualstack", env: map[string]string{"AWS_USE_DUALSTACK_ENDPOINT": "TRUE"}, dialed: "sts.us-east-1.api.aws:443"},
+		{name: "fips and dualstack", env: map[string]string{"AWS_USE_FIPS_ENDPOINT": "true", "AWS_USE_DUALSTACK_ENDPOINT": "true"}, dialed: "sts-fips.us-east-1.api.aws:443"},
+		{name: "fips off", env: map[string]string{"AWS_USE_FIPS_ENDPOINT": "false"}, dialed: "sts.us-east-1.amazonaws.com:443"},
+		// A configured endpoint wins over FIPS, as in the AWS CLI.
+		{name: "fips with an endpoint", env: map[string]string{"AWS_USE_FIPS_ENDPOINT": "true", "AWS_ENDPOINT_URL_STS": url}, ok: true},
+		{name: "profile endpoint_url", profile: "src", ok: true, logged: "(endpoint_url of profile src)"},
+		{name: "profile services endpoint_url", profile: "svc", ok: true, logged: "(endpoint_url of sts in the services section of profile svc)"},
+		{name: "environment before profile", profile: "src", env: map[string]string{"AWS_ENDPOINT_URL_STS": "http://127.0.0.1:1"}, logged: "(AWS_ENDPOINT_URL_STS)"},
+		{name: "profile ignores endpoints", profile: "ignoring", dialed: "sts.us-east-1.amazonaws.com:443"},
+		{name: "profile fips", profile: "fips", dialed: "sts-fips.us-east-1.amazonaws.com:443", logged: "with use_fips_endpoint of profile fips"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			kv := demo("", "role-to-assume", ststest.DemoRole.ARN, "disable-retry", "true", "action-timeout-s", "2")
 			s := newStep(t, kv...)
 			delete(s.env, "INPUT_STS-ENDPOINT")
+			s.env["RUNNER_DEBUG"] = "1"
+			if tc.profile != "" {
+				s.sourceProfile = tc.profile
+				s.env["AWS_CONFIG_FILE"] = writeConfig(t, url)
+			}
 			for k, v := range tc.env {
 				s.env[k] = v
 			}
-			// With the endpoints ignored the SDK goes to the real regional
-			// endpoint: the dialer refuses it and records that it tried.
+			// Endpoints off this machine: the dialer refuses them and
+			// records that the SDK tried.
 			var dialed []string
 			s.dial = loopbackOnly(nil, &dialed)
 			err := s.run(context.Background(), nil)
 			if tc.ok != (err == nil) {
 				t.Fatalf("err = %v, want ok=%v\n%s", err, tc.ok, s.stdout.String())
 			}
-			if !tc.ok && (len(dialed) == 0 || dialed[0] != "sts.us-east-1.amazonaws.com:443") {
-				t.Errorf("dialed %v, want the regional endpoint", dialed)
+			if tc.dialed != "" && (len(dialed) == 0 || dialed[0] != tc.dialed) {
+				t.Errorf("dialed %v, want %s", dialed, tc.dialed)
+			}
+			if tc.logged != "" && !strings.Contains(s.stdout.String(), tc.logged) {
+				t.Errorf("the log lacks %q:\n%s", tc.logged, s.stdout.String())
 			}
 		})
+	}
+}
+
+// writeConfig writes a shared config file whose profiles set STS endpoint
+// options in each of the ways the AWS CLI reads them.
+func writeConfig(t *testing.T, url string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "config")
+	body := `[profile src]
+endpoint_url = ` + url + `
+
+[profile svc]
+endpoint_url = http://127.0.0.1:1
+services = local
+
+[services local]
+sts =
+  endpoint_url = ` + url + `
+
+[profile ignoring]
+endpoint_url = ` + url + `
+ignore_configured_endpoint_urls = true
+
+[profile fips]
+use_fips_endpoint = true
+`
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestEndpointVariableMustBeBoolean(t *testing.T) {
+	t.Parallel()
+	s := newStep(t, demo("http://127.0.0.1:1", "role-to-assume", ststest.DemoRole.ARN)...)
+	s.env["AWS_USE_FIPS_ENDPOINT"] = "yes"
+	err := s.run(context.Background(), nil)
+	var ev *EnvVarError
+	if !errors.As(err, &ev) || ev.Name != "AWS_USE_FIPS_ENDPOINT" {
+		t.Fatalf("err = %v, want an EnvVarError", err)
+	}
+	if msg, code := Explain(err); code != ExitBadInput || !strings.Contains(msg, `AWS_USE_FIPS_ENDPOINT is "yes"`) {
+		t.Errorf("Explain = %q, %d", msg, code)
 	}
 }
 

@@ -36,6 +36,12 @@ type Env struct {
 	// has (the CLI reads it from a variable such as CIRCLE_OIDC_TOKEN_V2).
 	WebIdentityToken string
 
+	// SourceProfile, when set, is the shared-config profile whose keys
+	// sign the calls (the CLI's --source-profile). Its endpoint_url,
+	// use_fips_endpoint and use_dualstack_endpoint apply after the
+	// environment's, as in the AWS CLI.
+	SourceProfile string
+
 	vars map[string]string
 }
 

@@ -52,7 +52,7 @@ func chooseFlow(cfg *inputs.Config, env *Env) (flow, string) {
 
 // obtain runs the flow the inputs ask for and returns its result. It masks
 // every credential and token it meets as soon as it has it.
-func (r *runner) obtain(ctx context.Context, endpoint string) (*Result, error) {
+func (r *runner) obtain(ctx context.Context, endpoint stsEndpoint) (*Result, error) {
 	cfg := r.cfg
 	if cfg.UseExistingCredentials {
 		res, err := r.existing(ctx, endpoint)
@@ -74,7 +74,7 @@ func (r *runner) obtain(ctx context.Context, endpoint string) (*Result, error) {
 }
 
 // runFlow runs flow f.
-func (r *runner) runFlow(ctx context.Context, endpoint string, f flow) (*Result, error) {
+func (r *runner) runFlow(ctx context.Context, endpoint stsEndpoint, f flow) (*Result, error) {
 	cfg := r.cfg
 	switch f {
 	case flowOIDC, flowTokenFile, flowToken:
@@ -179,7 +179,7 @@ func codeOf(err error) string {
 
 // webIdentity gets a token (GitHub's OIDC endpoint or a file), masks it and
 // trades it for a session with AssumeRoleWithWebIdentity.
-func (r *runner) webIdentity(ctx context.Context, endpoint string, f flow) (*Result, error) {
+func (r *runner) webIdentity(ctx context.Context, endpoint stsEndpoint, f flow) (*Result, error) {
 	cfg := r.cfg
 	if cfg.NeedsAccount() {
 		return nil, &inputs.InputError{Input: "role-to-assume", Value: cfg.RoleToAssume,

@@ -101,9 +101,10 @@ func Explain(err error) (string, int) {
 		profErr  *ProfileError
 		stsErr   *stsclient.Error
 		call     *CallError
+		envErr   *EnvVarError
 	)
 	switch {
-	case errors.As(err, &inErr):
+	case errors.As(err, &inErr), errors.As(err, &envErr):
 		return err.Error(), ExitBadInput
 	case errors.As(err, &noCreds):
 		if noCreds.NoIDToken {

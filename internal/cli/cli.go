@@ -147,6 +147,7 @@ func Run(ctx context.Context, args []string, env action.Env, stdio IO) error {
 		// The profile is the source, even in a job that could mint an ID token.
 		cfg.ForceSkipOIDC, cfg.UnsetCurrentCredentials = true, true
 		profile := *sourceProfile
+		env.SourceProfile = profile // its endpoint_url applies, as in the AWS CLI
 		env.AmbientCredentials = func(ctx context.Context, region string, _ bool) (aws.CredentialsProvider, error) {
 			c, err := config.LoadDefaultConfig(ctx, config.WithRegion(region), config.WithSharedConfigProfile(profile))
 			if err != nil {

@@ -23,6 +23,9 @@ type Options struct {
 	Region string
 	// Endpoint overrides the SDK's regional endpoint when not empty.
 	Endpoint string
+	// UseFIPS and UseDualStack select the FIPS and dual-stack variants of
+	// the regional endpoint, through the SDK's own endpoint rules.
+	UseFIPS, UseDualStack bool
 	// Credentials sign the requests.
 	Credentials aws.CredentialsProvider
 	// HTTPClient sends the requests (proxy, timeouts); nil means the SDK's.
@@ -74,12 +77,34 @@ func New(o Options) *Client {
 		if o.Endpoint != "" {
 			so.BaseEndpoint = aws.String(o.Endpoint)
 		}
+		if o.UseFIPS {
+			so.EndpointOptions.UseFIPSEndpoint = aws.FIPSEndpointStateEnabled
+		}
+		if o.UseDualStack {
+			so.EndpointOptions.UseDualStackEndpoint = aws.DualStackEndpointStateEnabled
+		}
 		// A nil *http.Client in the interface field would not be nil.
 		if o.HTTPClient != nil {
 			so.HTTPClient = o.HTTPClient
 		}
 	})
 	return &Client{api: api}
+}
+
+// Endpoint returns the URL the client's calls go to, resolved by the same
+// endpoint rules and options the SDK applies to each call.
+func (c *Client) Endpoint(ctx context.Context) (string, error) {
+	o := c.api.Options()
+	ep, err := o.EndpointResolverV2.ResolveEndpoint(ctx, sts.EndpointParameters{
+		Region:       aws.String(o.Region),
+		Endpoint:     o.BaseEndpoint,
+		UseFIPS:      aws.Bool(o.EndpointOptions.UseFIPSEndpoint == aws.FIPSEndpointStateEnabled),
+		UseDualStack: aws.Bool(o.EndpointOptions.UseDualStackEndpoint == aws.DualStackEndpointStateEnabled),
+	}.WithDefaults())
+	if err != nil {
+		return "", err
+	}
+	return ep.URI.String(), nil
 }
 
 // Session is a set of credentials and who they belong to.

@@ -170,3 +170,26 @@ func FuzzClassify(f *testing.F) {
 }
 
 var _ aws.Retryer = notifyingRetryer{}
+
+// TestEndpoint: the URL comes from the SDK's endpoint rules, with the same
+// FIPS and dual-stack hosts the AWS CLI resolves.
+func TestEndpoint(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		o    Options
+		want string
+	}{
+		{Options{Region: "us-east-1"}, "https://sts.us-east-1.amazonaws.com"},
+		{Options{Region: "eu-west-1", UseFIPS: true}, "https://sts-fips.eu-west-1.amazonaws.com"},
+		{Options{Region: "us-east-1", UseDualStack: true}, "https://sts.us-east-1.api.aws"},
+		{Options{Region: "us-east-1", UseFIPS: true, UseDualStack: true}, "https://sts-fips.us-east-1.api.aws"},
+		{Options{Region: "us-gov-west-1", UseFIPS: true}, "https://sts.us-gov-west-1.amazonaws.com"},
+		{Options{Region: "cn-north-1"}, "https://sts.cn-north-1.amazonaws.com.cn"},
+		{Options{Region: "us-east-1", Endpoint: "http://127.0.0.1:9000"}, "http://127.0.0.1:9000"},
+	} {
+		got, err := New(tc.o).Endpoint(context.Background())
+		if err != nil || got != tc.want {
+			t.Errorf("%+v: %q, %v; want %q", tc.o, got, err, tc.want)
+		}
+	}
+}
