@@ -31,8 +31,10 @@ type Mount struct {
 // ContainerMounts returns the runner's mounts for a container action of the
 // job, most specific first: the order in which the runner looks them up to
 // translate paths (runner-contract §1.2–1.3). The runner's
-// /var/run/docker.sock mount is left out: there is no Docker engine here,
-// and the action does not use it.
+// /var/run/docker.sock mount is not among them: the runner does not
+// translate paths under it, Docker adds it (the engine's own socket), and
+// Container, which runs without an engine, leaves it out; the action does
+// not use it.
 func ContainerMounts(d Dirs) []Mount {
 	// The runner adds them in the reverse order and inserts each at the
 	// front of its list.
