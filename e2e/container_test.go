@@ -83,6 +83,41 @@ func containerPost(t *testing.T) runnertest.Launcher {
 	return runnertest.ContainerEntrypoint(image, manifest.Runs.PostEntrypoint)
 }
 
+// runtime is one way to run the image as the runner does: buildah (no
+// engine, the mounts and env of §1.2) or a Docker engine with the runner's
+// own `docker run` command line.
+type runtime struct {
+	name string
+	// main and post return the launchers of the main stage (the image's
+	// ENTRYPOINT) and of the post stage (action.yml's post-entrypoint).
+	main, post func(t *testing.T) runnertest.Launcher
+}
+
+var runtimes = []runtime{
+	{"buildah", container, containerPost},
+	{"docker", func(t *testing.T) runnertest.Launcher { return dockerLauncher(t, "") }, dockerPost},
+}
+
+// dockerPost is containerPost through Docker: --entrypoint <post-entrypoint>.
+func dockerPost(t *testing.T) runnertest.Launcher {
+	t.Helper()
+	if manifest.Runs.PostEntrypoint == "" {
+		t.Fatal("action.yml has no runs.post-entrypoint")
+	}
+	return dockerLauncher(t, manifest.Runs.PostEntrypoint)
+}
+
+// eachRuntime runs test once per runtime, as parallel subtests named for it.
+func eachRuntime(t *testing.T, test func(t *testing.T, rt runtime)) {
+	t.Helper()
+	for _, rt := range runtimes {
+		t.Run(rt.name, func(t *testing.T) {
+			t.Parallel()
+			test(t, rt)
+		})
+	}
+}
+
 // postStep is the step the runner makes of the action's post stage
 // (runner-contract §2): the inputs again, re-evaluated, and every entry the
 // main stage saved to GITHUB_STATE as STATE_<name>, name case kept.
@@ -96,7 +131,11 @@ func postStep(main *runnertest.Result, inputs map[string]string) runnertest.Step
 
 func TestContainerKeysAndRole(t *testing.T) {
 	t.Parallel()
-	launch := container(t)
+	eachRuntime(t, testContainerKeysAndRole)
+}
+
+func testContainerKeysAndRole(t *testing.T, rt runtime) {
+	launch := rt.main(t)
 	e, url := world(t)
 	job := runnertest.NewJob(t, manifest)
 	start := time.Now()
@@ -121,7 +160,11 @@ func TestContainerKeysAndRole(t *testing.T) {
 
 func TestContainerBadInputFails(t *testing.T) {
 	t.Parallel()
-	launch := container(t)
+	eachRuntime(t, testContainerBadInputFails)
+}
+
+func testContainerBadInputFails(t *testing.T, rt runtime) {
+	launch := rt.main(t)
 	e, url := world(t)
 	job := runnertest.NewJob(t, manifest)
 	r := job.Run(t, launch, runnertest.Step{Inputs: with(url,
@@ -212,6 +255,7 @@ func profileInContainer(t *testing.T, launch runnertest.Launcher, jobEnv map[str
 	}
 	inputs := with(url, "aws-profile", "prod", "role-to-assume", ststest.DemoRole.ARN)
 	r := job.Run(t, launch, runnertest.Step{Inputs: inputs})
+	t.Logf("the main stage took %s", r.Duration.Round(time.Millisecond))
 	if r.ExitCode != 0 {
 		t.Fatalf("main: exit %d\n%s%s", r.ExitCode, r.Stdout, r.Stderr)
 	}
@@ -269,11 +313,15 @@ const runnerUID = 1001
 // AWS_* variables for the rest of the job.
 func TestContainerProfileAndPost(t *testing.T) {
 	t.Parallel()
-	job, inputs, main, url := profileInContainer(t, container(t), nil)
+	eachRuntime(t, testContainerProfileAndPost)
+}
+
+func testContainerProfileAndPost(t *testing.T, rt runtime) {
+	job, inputs, main, url := profileInContainer(t, rt.main(t), nil)
 	creds, config := main.Env["AWS_SHARED_CREDENTIALS_FILE"], main.Env["AWS_CONFIG_FILE"]
 
 	start := time.Now()
-	r := job.Run(t, containerPost(t), postStep(main, inputs))
+	r := job.Run(t, rt.post(t), postStep(main, inputs))
 	t.Logf("the post stage took %s", time.Since(start).Round(time.Millisecond))
 	if r.ExitCode != 0 {
 		t.Fatalf("post: exit %d\n%s%s", r.ExitCode, r.Stdout, r.Stderr)
@@ -310,9 +358,13 @@ func TestContainerProfileAndPost(t *testing.T) {
 // makes the post stage leave the files and the variables alone.
 func TestContainerPostSkipped(t *testing.T) {
 	t.Parallel()
-	job, inputs, main, _ := profileInContainer(t, container(t), map[string]string{"AWS_SKIP_CLEANUP_STEP": "true"})
+	eachRuntime(t, testContainerPostSkipped)
+}
+
+func testContainerPostSkipped(t *testing.T, rt runtime) {
+	job, inputs, main, _ := profileInContainer(t, rt.main(t), map[string]string{"AWS_SKIP_CLEANUP_STEP": "true"})
 	before := maps.Clone(job.Env)
-	r := job.Run(t, containerPost(t), postStep(main, inputs))
+	r := job.Run(t, rt.post(t), postStep(main, inputs))
 	if r.ExitCode != 0 {
 		t.Fatalf("post: exit %d\n%s%s", r.ExitCode, r.Stdout, r.Stderr)
 	}

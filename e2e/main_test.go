@@ -16,6 +16,9 @@ import (
 var (
 	binary   string
 	manifest *runnertest.Manifest
+	// afterTests run once the tests are done, passed or failed: they stop
+	// what the tests started for the whole binary (a Docker engine).
+	afterTests []func()
 )
 
 func TestMain(m *testing.M) {
@@ -29,6 +32,11 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
+	defer func() {
+		for _, f := range afterTests {
+			f()
+		}
+	}()
 	binary = filepath.Join(dir, "assume-role")
 	build := exec.Command("go", "build", "-trimpath", "-o", binary, "..")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
