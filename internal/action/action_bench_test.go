@@ -150,8 +150,14 @@ func (w *benchWorld) newStep(b *testing.B, jobEnv map[string]string, with ...str
 		env["INPUT_"+strings.ToUpper(with[i])] = with[i+1]
 	}
 	s := &benchStep{}
+	// Where the runner keeps them: aws-profile checks that RUNNER_TEMP holds
+	// this step's GITHUB_ENV.
+	commands := filepath.Join(temp, "_runner_file_commands")
+	if err := os.MkdirAll(commands, 0o755); err != nil {
+		b.Fatal(err)
+	}
 	for _, name := range []string{"GITHUB_ENV", "GITHUB_OUTPUT", "GITHUB_STATE", "GITHUB_STEP_SUMMARY"} {
-		p := filepath.Join(root, name)
+		p := filepath.Join(commands, name)
 		if err := os.WriteFile(p, nil, 0o644); err != nil {
 			b.Fatal(err)
 		}

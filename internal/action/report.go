@@ -134,6 +134,13 @@ func Explain(err error) (string, int) {
 		if errors.As(err, &exists) {
 			return err.Error() + ". Set overwrite-aws-profile: true to replace it, or choose another aws-profile.", ExitBadInput
 		}
+		var unshared *UnsharedError
+		if errors.As(err, &unshared) {
+			return err.Error() + ". This happens on Kubernetes-mode runners (container hooks) and on runners that keep their temp directory " +
+				"out of the action's container. Nothing was exported. Remove aws-profile and use the exported AWS_* variables " +
+				"(output-env-credentials), or run the assume-role CLI where the profile is needed, in a run: step " +
+				"(assume-role exec -- CMD, or --format ini for a credentials file).", ExitBadInput
+		}
 		return err.Error(), ExitInternal
 	case errors.As(err, &timeout):
 		return err.Error() + ". Raise action-timeout-s, or check the network path to STS (sts-endpoint, http-proxy).", ExitUnavailable

@@ -80,6 +80,9 @@ func Run(ctx context.Context, args []string, env action.Env, stdio IO) error {
 	fs.SetOutput(stdio.Stderr)
 	values := map[string]*string{}
 	for _, in := range inputs.All() {
+		if in.ActionOnly {
+			continue
+		}
 		def := ""
 		if !in.Secret {
 			def = in.Default

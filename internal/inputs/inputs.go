@@ -55,6 +55,11 @@ type Config struct {
 	OverwriteAWSProfile     bool   `env:"OVERWRITE-AWS-PROFILE" desc:"replace the profile if it exists"`
 	RefreshCredentials      bool   `env:"REFRESH-CREDENTIALS" desc:"make the profile renew its session itself (credential_process) for jobs longer than the session"`
 	TransitiveTagKeys       Lines  `env:"TRANSITIVE-TAG-KEYS" desc:"session tag keys that pass on to chained sessions"`
+	// JobContainerID is the job container's ID, from action.yml's default
+	// ${{ job.container.id }}: the one way a container action learns that
+	// the later steps run in a job container (runner-contract §9). Only the
+	// action has it; the CLI has no such flag.
+	JobContainerID string `env:"JOB-CONTAINER-ID" action:"only" desc:"the job container's ID (action.yml's default ${{ job.container.id }})"`
 
 	// Derived by Validate.
 
@@ -467,6 +472,10 @@ func (c *Config) checkTags() error {
 }
 
 func (c *Config) checkProfile() error {
+	// A runner that passed the default unevaluated knows no job container.
+	if strings.Contains(c.JobContainerID, "${{") {
+		c.JobContainerID = ""
+	}
 	c.OutputEnvCredentials = c.AWSProfile == ""
 	if c.OutputEnvCredentialsSet != nil {
 		c.OutputEnvCredentials = *c.OutputEnvCredentialsSet
@@ -574,6 +583,9 @@ type Input struct {
 	Description string
 	Default     string
 	Secret      bool
+	// ActionOnly inputs come from the runner (their action.yml default is
+	// an expression) and have no CLI flag.
+	ActionOnly bool
 }
 
 // All describes every input, in the order of Config.
@@ -591,6 +603,7 @@ func All() []Input {
 			Description: f.Tag.Get("desc"),
 			Default:     f.Tag.Get("envDefault"),
 			Secret:      f.Tag.Get("secret") != "",
+			ActionOnly:  f.Tag.Get("action") == "only",
 		})
 	}
 	return out

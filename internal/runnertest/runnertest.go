@@ -22,6 +22,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -87,6 +88,16 @@ func LoadManifest(path string) (*Manifest, error) {
 // "". A with: value for an input action.yml does not declare is an error:
 // the runner only warns about it, which would hide a renamed input.
 func (m *Manifest) InputValues(with map[string]string) (map[string]string, error) {
+	return m.inputValues(with, nil)
+}
+
+// inputValues is InputValues with the contexts an input's default may use
+// (runner-contract §1.4), flattened to property paths such as
+// job.container.id. A default that is one ${{ path }} expression gets the
+// path's value, or "" when the context lacks it, as the runner evaluates a
+// missing property; any other expression is an error, so that a default the
+// simulation cannot evaluate never reaches the action as literal text.
+func (m *Manifest) inputValues(with, contexts map[string]string) (map[string]string, error) {
 	names := make([]string, 0, len(with))
 	for name := range with {
 		names = append(names, name)
@@ -99,12 +110,29 @@ func (m *Manifest) InputValues(with map[string]string) (map[string]string, error
 	}
 	values := make(map[string]string, len(m.Inputs))
 	for name, in := range m.Inputs {
-		values[name] = in.Default
+		v, err := evalDefault(in.Default, contexts)
+		if err != nil {
+			return nil, fmt.Errorf("input %s: %w", name, err)
+		}
+		values[name] = v
 	}
 	for name, v := range with {
 		values[name] = v
 	}
 	return values, nil
+}
+
+var defaultExpr = regexp.MustCompile(`^\$\{\{\s*([a-z_]+(?:\.[a-z_]+)*)\s*\}\}$`)
+
+func evalDefault(def string, contexts map[string]string) (string, error) {
+	if !strings.Contains(def, "${{") {
+		return def, nil
+	}
+	m := defaultExpr.FindStringSubmatch(def)
+	if m == nil {
+		return "", fmt.Errorf("the simulation evaluates only a default of one ${{ context.property }}, not %q", def)
+	}
+	return contexts[m[1]], nil
 }
 
 // inputEnv is the variable the runner passes an input in: INPUT_ and the
@@ -117,6 +145,7 @@ func inputEnv(name string) string {
 // under its _work directory.
 type Dirs struct {
 	Root         string
+	Work         string // the runner's _work directory, /__w in a job container
 	Workspace    string // GITHUB_WORKSPACE
 	Temp         string // RUNNER_TEMP
 	Home         string // _temp/_github_home, HOME of container actions
@@ -136,6 +165,10 @@ type Job struct {
 	// Masks is every value registered with ::add-mask:: so far, as the
 	// runner's masker keeps them for the rest of the job.
 	Masks []string
+	// ContainerID, when set, makes this a job with `container:`, as the
+	// runner runs it: job.container.id in input defaults, and the later
+	// steps of ContainerCommand inside the job container's layout.
+	ContainerID string
 }
 
 // NewJob makes a job in a fresh temporary directory of the test.
@@ -154,6 +187,7 @@ func NewJob(t testing.TB, manifest *Manifest) *Job {
 func NewJobAt(root string, manifest *Manifest) (*Job, error) {
 	d := Dirs{
 		Root:      root,
+		Work:      filepath.Join(root, "work"),
 		Workspace: filepath.Join(root, "work", "repo", "repo"),
 		// The runner's layout: _work/<repo>/<repo> and _work/_temp.
 		Temp:         filepath.Join(root, "work", "_temp"),
@@ -363,9 +397,16 @@ func (j *Job) Command(ctx context.Context, argv ...string) *exec.Cmd {
 // code; it fails the test if the command cannot be run.
 func (j *Job) Shell(t testing.TB, timeout time.Duration, argv ...string) (stdout, stderr string, code int) {
 	t.Helper()
+	return runTest(t, timeout, argv, j.Command)
+}
+
+// runTest runs the command that mk makes of argv with a deadline, for a
+// test: what it wrote and its exit code, or the test fails.
+func runTest(t testing.TB, timeout time.Duration, argv []string, mk func(context.Context, ...string) *exec.Cmd) (stdout, stderr string, code int) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	cmd := j.Command(ctx, argv...)
+	cmd := mk(ctx, argv...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -383,7 +424,7 @@ func (j *Job) Shell(t testing.TB, timeout time.Duration, argv ...string) (stdout
 // (runner-contract §1.4): job env, step env, inputs, then the fixed
 // variables, which win.
 func (j *Job) stepEnv(s Step) (map[string]string, error) {
-	inputs, err := j.Manifest.InputValues(s.Inputs)
+	inputs, err := j.Manifest.inputValues(s.Inputs, map[string]string{"job.container.id": j.ContainerID})
 	if err != nil {
 		return nil, err
 	}

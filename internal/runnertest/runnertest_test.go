@@ -167,3 +167,27 @@ func TestMaskerLongestFirst(t *testing.T) {
 		t.Errorf("Mask = %q", got)
 	}
 }
+
+func TestInputDefaultExpressions(t *testing.T) {
+	t.Parallel()
+	m := &Manifest{Inputs: map[string]Input{
+		"plain":     {Default: "x"},
+		"container": {Default: "${{ job.container.id }}"},
+	}}
+	for _, tc := range []struct {
+		contexts map[string]string
+		want     string
+	}{
+		{nil, ""},
+		{map[string]string{"job.container.id": "abc"}, "abc"},
+	} {
+		got, err := m.inputValues(nil, tc.contexts)
+		if err != nil || got["container"] != tc.want || got["plain"] != "x" {
+			t.Errorf("%v: %v %v", tc.contexts, got, err)
+		}
+	}
+	m.Inputs["bad"] = Input{Default: "${{ github.ref == 'x' }}"}
+	if _, err := m.InputValues(nil); err == nil {
+		t.Error("an expression the simulation cannot evaluate was passed on")
+	}
+}
