@@ -21,6 +21,13 @@ var payloads = []string{
 	"x ##[add-mask]us-east-1",
 	"::stop-commands::token",
 	strings.Repeat("A", 70000),
+	// The runner also ends a line at a bare CR, and trims every Unicode
+	// white space (not only space and tab) before it looks for "::".
+	"x\r::set-output name=injected::yes",
+	"x\r\u00a0::save-state name=files::/etc/passwd",
+	"\u00a0::set-env name=LD_PRELOAD::/tmp/evil.so",
+	"x\n\u3000::add-mask::GitHubActions",
+	"x\r\n\u2003\u202f\u205f\u1680\v\f::notice::injected",
 }
 
 // NUL cannot travel in an environment variable, so the runner cannot hand
@@ -81,7 +88,7 @@ func TestInjectionThroughEveryInput(t *testing.T) {
 						t.Errorf("masked a value that is not a secret: %.40q", c.Data)
 					}
 				}
-				for _, line := range strings.Split(r.Stdout, "\n") {
+				for _, line := range runnertest.Lines(r.Stdout) {
 					if strings.Contains(line, "##[") {
 						t.Errorf("a legacy command reached the log: %.80q", line)
 					}

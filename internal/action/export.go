@@ -82,10 +82,12 @@ func summary(cfg *inputs.Config, res *Result, expiration string, now time.Time) 
 	var b strings.Builder
 	b.WriteString("### AWS credentials\n\n| | |\n|---|---|\n")
 	row := func(k, v string) { fmt.Fprintf(&b, "| %s | %s |\n", k, v) }
-	row("Identity", "`"+arn+"`")
-	row("Account", account)
-	row("Region", cfg.Region)
-	row("Credentials from", res.Source)
+	// Values come from STS, the inputs and token-file paths: each is
+	// escaped so that it stays text in its own cell.
+	row("Identity", mdCode(arn))
+	row("Account", mdText(account))
+	row("Region", mdText(cfg.Region))
+	row("Credentials from", mdText(res.Source))
 	switch {
 	case expiration != "":
 		row("Expires", fmt.Sprintf("%s (in %s)", expiration, human(res.Session.Expiration.Sub(now))))
@@ -97,10 +99,43 @@ func summary(cfg *inputs.Config, res *Result, expiration string, now time.Time) 
 		exported += ", AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_CREDENTIAL_EXPIRATION"
 	}
 	if cfg.AWSProfile != "" {
-		row("Profile", "`"+cfg.AWSProfile+"`")
+		row("Profile", mdCode(cfg.AWSProfile))
 	}
 	row("Exported to env", exported)
 	return b.String()
+}
+
+// mdSpecial are the characters that can make Markdown (GitHub's, with
+// tables, HTML and autolinks) of plain text: emphasis, code, links and
+// images, HTML tags and entities, strike-through, and the cell separator.
+const mdSpecial = "\\`*_[]<>|&~!"
+
+// mdText renders s as literal text inside one table cell: line breaks
+// (which would end the row, and which the runner's line masking treats as
+// line ends) become spaces and every Markdown character is escaped.
+func mdText(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\r' || r == '\n' || r == '\u0085' || r == '\u2028' || r == '\u2029':
+			b.WriteByte(' ')
+		case strings.ContainsRune(mdSpecial, r):
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// mdCode renders s as a code span when it can be one (no backtick, no
+// cell separator, no line break), else as escaped text.
+func mdCode(s string) string {
+	if strings.ContainsAny(s, "`|\r\n\u0085\u2028\u2029") {
+		return mdText(s)
+	}
+	return "`" + s + "`"
 }
 
 // human renders a session's remaining time the way people say it: "1h",

@@ -10,6 +10,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"unicode"
 
 	githubactions "github.com/sethvargo/go-githubactions"
 )
@@ -70,13 +71,22 @@ func (l *Logger) Mask(values ...string) {
 	}
 }
 
-// Info writes a plain log line.
+// Info writes a plain log line (or several, if msg holds line breaks).
 func (l *Logger) Info(msg string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for _, line := range strings.Split(msg, "\n") {
+	for _, line := range Lines(msg) {
 		l.writeLocked(neutralize(line))
 	}
+}
+
+// Lines splits s into lines where the runner does: .NET's
+// StreamReader.ReadLine ends a line at "\r\n", "\r" or "\n", so a bare
+// carriage return starts a new line in the runner's eyes although a terminal
+// shows none. No other character (U+0085, U+2028) ends a line there.
+func Lines(s string) []string {
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	return strings.Split(strings.ReplaceAll(s, "\r", "\n"), "\n")
 }
 
 // Debug writes a ::debug:: line, shown by the runner only with step debug on.
@@ -119,12 +129,16 @@ func (l *Logger) writeLocked(line string) {
 	_, l.err = io.WriteString(l.w, line+"\n")
 }
 
-// neutralize keeps text we print (which may quote user input) from being read
-// as a workflow command: a plain line must not start with "::" and no line may
-// carry the legacy "##[" form, which the runner honours anywhere in a line.
+// neutralize keeps one line of text we print (which may quote user input,
+// an STS answer or a token's claims) from being read as a workflow command.
+// The runner drops every leading Unicode white space (String.TrimStart:
+// U+00A0, U+2003, U+3000 as well as space and tab) before it looks for "::",
+// so a line that would start with "::" after that gets a zero-width space
+// first, which TrimStart keeps. The legacy "##[" form is honoured anywhere
+// in a line, so it is broken up wherever it appears.
 func neutralize(s string) string {
 	s = noLegacy(s)
-	if strings.HasPrefix(strings.TrimLeft(s, " \t"), "::") {
+	if strings.HasPrefix(strings.TrimLeftFunc(s, unicode.IsSpace), "::") {
 		s = "\u200b" + s
 	}
 	return s
@@ -151,7 +165,9 @@ func (l *Logger) plainLine(name, msg string) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for _, line := range strings.Split(msg, "\n") {
-		l.writeLocked(prefix + line)
+	// The CLI's stderr may still be a GitHub log (the binary run in a run:
+	// step), so its lines are neutralized like Info's.
+	for _, line := range Lines(msg) {
+		l.writeLocked(neutralize(prefix + line))
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/assume-role/assume-role/internal/runnertest"
 )
 
 func TestWorkflowCommands(t *testing.T) {
@@ -29,6 +31,43 @@ func TestWorkflowCommands(t *testing.T) {
 		"::endgroup::\n"
 	if b.String() != want {
 		t.Errorf("got\n%q\nwant\n%q", b.String(), want)
+	}
+}
+
+// TestNoCommandThroughLineBreaksOrUnicodeSpace covers what the runner
+// reads that a "\n" split and a space-and-tab trim miss: a bare "\r" ends a
+// line, and TrimStart drops every Unicode white space before "::".
+func TestNoCommandThroughLineBreaksOrUnicodeSpace(t *testing.T) {
+	t.Parallel()
+	for _, msg := range []string{
+		"Assumed x as arn:aws:sts::1:assumed-role/r/s\r::save-state name=files::/etc/passwd",
+		"busy\r::warning title=injected::from STS\r",
+		"a\r\n\u00a0::set-output name=injected::yes",
+		"\u00a0::add-mask::GitHubActions",
+		"\u3000::stop-commands::tok",
+		"\u2003\u2009\u202f\u205f\u1680\u0085\v\f::error::x",
+		"x\n\u2028::debug::d",
+		"ok ##[add-mask]x\r##[set-output name=y]z",
+	} {
+		for name, l := range map[string]func(*Logger){
+			"action": func(l *Logger) { l.Info(msg) },
+			"plain":  func(l *Logger) { l.Info(msg) },
+			"plain-error": func(l *Logger) {
+				l.Error("t", msg)
+			},
+		} {
+			var b strings.Builder
+			lg := New(&b)
+			if name != "action" {
+				lg = NewPlain(&b, true)
+			}
+			l(lg)
+			for _, line := range runnertest.Lines(b.String()) {
+				if c, ok := runnertest.ParseCommand(line); ok {
+					t.Errorf("%s: %q printed %q, which the runner reads as ::%s::", name, msg, line, c.Name)
+				}
+			}
+		}
 	}
 }
 

@@ -32,8 +32,8 @@ func variants(secret string) map[string]string {
 func CheckNoLeak(t testing.TB, r *Result, outputsAllowed bool, secrets ...string) {
 	t.Helper()
 	var log strings.Builder
-	for _, line := range strings.Split(r.Stdout, "\n") {
-		if strings.HasPrefix(strings.TrimLeft(line, " \t"), "::add-mask::") {
+	for _, line := range Lines(r.Stdout) {
+		if c, ok := ParseCommand(line); ok && c.Name == "add-mask" && !c.Legacy {
 			continue
 		}
 		log.WriteString(line + "\n")

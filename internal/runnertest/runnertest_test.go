@@ -147,16 +147,59 @@ func TestParseCommand(t *testing.T) {
 		ok   bool
 	}{
 		{"::add-mask::abc", Command{Name: "add-mask", Data: "abc"}, true},
-		{"  \t::Error file=a.go,line=1::x%0Ay%25%0D\r", Command{Name: "error", Props: "file=a.go,line=1", Data: "x\ny%\r"}, true},
+		{"  \t::Error file=a.go,line=1::x%0Ay%25%0D", Command{Name: "error", Props: "file=a.go,line=1", Data: "x\ny%\r"}, true},
 		{"::endgroup::", Command{Name: "endgroup"}, true},
 		{"text ::error::x", Command{}, false},
 		{"::no-end", Command{}, false},
+		// String.TrimStart drops every Unicode white space, not only space and tab.
+		{"\u00a0::save-state name=files::/x", Command{Name: "save-state", Props: "name=files", Data: "/x"}, true},
+		{"\u3000\u2003\v\f::warning::w", Command{Name: "warning", Data: "w"}, true},
+		{"\u0085\u2028\u2029\u202f\u205f\u1680::debug::d", Command{Name: "debug", Data: "d"}, true},
+		// A zero-width space is no white space: it keeps "::" off the start.
+		{"\u200b::add-mask::x", Command{}, false},
+		{"\ufeff::add-mask::x", Command{}, false},
+		// The legacy form counts anywhere in a line.
+		{"see ##[add-mask]a%3Bb%5D", Command{Name: "add-mask", Data: "a;b]", Legacy: true}, true},
+		{"##[set-output name=x;k=v]y", Command{Name: "set-output", Props: "name=x;k=v", Data: "y", Legacy: true}, true},
+		{"#\u200b#[add-mask]x", Command{}, false},
 	}
 	for _, tt := range tests {
 		got, ok := ParseCommand(tt.line)
 		if got != tt.want || ok != tt.ok {
 			t.Errorf("ParseCommand(%q) = %+v, %v; want %+v, %v", tt.line, got, ok, tt.want, tt.ok)
 		}
+	}
+}
+
+func TestLinesEndWhereTheRunnersDo(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		in   string
+		want []string
+	}{
+		{"", nil},
+		{"a", []string{"a"}},
+		{"a\n", []string{"a"}},
+		{"a\rb", []string{"a", "b"}},
+		{"a\r\nb\n", []string{"a", "b"}},
+		{"a\n\rb", []string{"a", "", "b"}},
+		{"a\r\rb\r", []string{"a", "", "b"}},
+		{"a\n\nb", []string{"a", "", "b"}},
+		// Only CR and LF end a line for StreamReader.ReadLine.
+		{"a\u0085b\u2028c\vd\fe", []string{"a\u0085b\u2028c\vd\fe"}},
+	} {
+		if got := Lines(tt.in); !slices.Equal(got, tt.want) {
+			t.Errorf("Lines(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestCommandsAfterACarriageReturn(t *testing.T) {
+	t.Parallel()
+	got := parseCommands("Assumed arn:aws:sts::1:assumed-role/r/s\r::save-state name=files::/etc/passwd\r\n\u00a0::set-output name=injected::yes\n")
+	want := []Command{{Name: "save-state", Props: "name=files", Data: "/etc/passwd"}, {Name: "set-output", Props: "name=injected", Data: "yes"}}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %+v, want %+v", got, want)
 	}
 }
 

@@ -209,6 +209,11 @@ func (c *Client) CallerIdentity(ctx context.Context) (arn, account string, err e
 	if arn == "" || account == "" {
 		return "", "", &Error{Op: "GetCallerIdentity", Kind: Malformed, Message: "the response has no Arn or Account"}
 	}
+	// Both are printed and exported: anything but an ARN and its account
+	// is not an answer STS gives.
+	if !validARN(arn) || AccountOf(arn) != account {
+		return "", "", &Error{Op: "GetCallerIdentity", Kind: Malformed, Message: "the response's Arn is not an ARN of its Account"}
+	}
 	return arn, account, nil
 }
 
@@ -224,7 +229,8 @@ func sessionFrom(op string, cr *types.Credentials, user *types.AssumedRoleUser) 
 		ARN:             aws.ToString(user.Arn),
 	}
 	s.AccountID = AccountOf(s.ARN)
-	if s.AccessKeyID == "" || s.SecretAccessKey == "" || s.SessionToken == "" || s.Expiration.IsZero() || s.AccountID == "" {
+	if s.AccessKeyID == "" || s.SecretAccessKey == "" || s.SessionToken == "" || s.Expiration.IsZero() || s.AccountID == "" ||
+		!validAssumedRoleARN(s.ARN) {
 		return nil, &Error{Op: op, Kind: Malformed, Message: "the response lacks a credential field or a valid assumed-role ARN"}
 	}
 	return s, nil
