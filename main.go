@@ -17,6 +17,7 @@ import (
 	"github.com/assume-role/assume-role/internal/action"
 	"github.com/assume-role/assume-role/internal/cli"
 	"github.com/assume-role/assume-role/internal/logcmd"
+	"golang.org/x/term"
 )
 
 func main() {
@@ -40,10 +41,10 @@ func run(ctx context.Context) error {
 	case os.Getenv("GITHUB_ACTIONS") == "true" && len(os.Args) == 1:
 		return action.Run(ctx, env)
 	}
-	fi, _ := os.Stdout.Stat()
 	return cli.Run(ctx, os.Args[1:], env, cli.IO{
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
-		StdoutIsTerminal: fi != nil && fi.Mode()&os.ModeCharDevice != 0,
+		// A real terminal check: /dev/null is a character device too.
+		StdoutIsTerminal: term.IsTerminal(int(os.Stdout.Fd())),
 	})
 }
 

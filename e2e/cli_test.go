@@ -117,7 +117,8 @@ func TestCLICredentialProcessWithTheAWSCLI(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v: %s", err, b)
 	}
-	if got := strings.TrimSpace(string(b)); got != "arn:aws:sts::222222222222:assumed-role/deploy/GitHubActions" {
+	// Outside GitHub Actions the session is not named GitHubActions.
+	if got := strings.TrimSpace(string(b)); got != "arn:aws:sts::222222222222:assumed-role/deploy/assume-role" {
 		t.Errorf("the AWS CLI is %s", got)
 	}
 	if e.CallCount("AssumeRole") != 1 || e.CallCount("GetCallerIdentity") != 1 {
@@ -148,16 +149,42 @@ func TestCLIWebIdentityFromAnEnvironmentVariable(t *testing.T) {
 
 func TestCLIUsage(t *testing.T) {
 	t.Parallel()
-	_, errOut, code := cli(t, nil, "", "--help")
-	if code != 0 || !strings.Contains(errOut, "-role-to-assume") || !strings.Contains(errOut, "$ROLE_TO_ASSUME") {
-		t.Errorf("--help: exit %d\n%s", code, errOut)
+	out, errOut, code := cli(t, nil, "", "--help")
+	if code != 0 || errOut != "" || !strings.Contains(out, "--role-to-assume ARN") || !strings.Contains(out, "$ROLE_TO_ASSUME") {
+		t.Errorf("--help: exit %d\n%s%s", code, out, errOut)
 	}
 	_, errOut, code = cli(t, nil, "", "--aws-region", "us east")
-	if code != 2 || !strings.HasPrefix(errOut, "error: input aws-region") {
+	if code != 2 || !strings.HasPrefix(errOut, "error: --aws-region (AWS_REGION) (\"us east\") is not a region code") {
 		t.Errorf("bad input: exit %d, %q", code, errOut)
 	}
-	_, errOut, code = cli(t, nil, "", "--no-such-flag")
-	if code != 2 {
+	_, errOut, code = cli(t, nil, "", "--disble-retry")
+	if code != 2 || errOut != "error: unknown flag --disble-retry; did you mean --disable-retry? (assume-role --help lists the flags)\n" {
 		t.Errorf("unknown flag: exit %d, %q", code, errOut)
+	}
+	out, _, code = cli(t, nil, "", "--version")
+	if code != 0 || !strings.HasPrefix(out, "assume-role ") {
+		t.Errorf("--version: exit %d, %q", code, out)
+	}
+}
+
+// /dev/null is a character device but not a terminal: printing the session
+// there is no reason for the terminal warning.
+func TestCLINoTerminalWarningForDevNull(t *testing.T) {
+	t.Parallel()
+	_, url := world(t)
+	devNull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer devNull.Close()
+	cmd := exec.Command(binary, "--role-to-assume", ststest.DemoRole.ARN)
+	cmd.Env = append([]string{"PATH=/usr/bin:/bin", "HOME=" + t.TempDir(), "AWS_EC2_METADATA_DISABLED=true"}, userEnv(url)...)
+	var stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = devNull, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%v: %s", err, stderr.String())
+	}
+	if strings.Contains(stderr.String(), "terminal") {
+		t.Errorf("warned about a terminal for /dev/null:\n%s", stderr.String())
 	}
 }

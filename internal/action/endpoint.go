@@ -3,11 +3,12 @@ package action
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+
+	"github.com/assume-role/assume-role/internal/awsconfig"
 )
 
 // stsEndpoint is where the STS calls go: a configured endpoint, or the
@@ -132,23 +133,15 @@ func (r *runner) sourceProfile(ctx context.Context) *config.SharedConfig {
 	if name == "" {
 		return nil
 	}
-	cfgFile, credFile := r.env.getenv("AWS_CONFIG_FILE"), r.env.getenv("AWS_SHARED_CREDENTIALS_FILE")
-	if home := r.env.getenv("HOME"); home != "" {
-		if cfgFile == "" {
-			cfgFile = filepath.Join(home, ".aws", "config")
-		}
-		if credFile == "" {
-			credFile = filepath.Join(home, ".aws", "credentials")
-		}
-	}
-	if cfgFile == "" {
+	files := awsconfig.Locate(r.env.getenv)
+	if files.Config == "" {
 		return nil
 	}
 	sc, err := config.LoadSharedConfigProfile(ctx, name, func(o *config.LoadSharedConfigOptions) {
-		o.ConfigFiles = []string{cfgFile}
+		o.ConfigFiles = []string{files.Config}
 		o.CredentialsFiles = []string{}
-		if credFile != "" {
-			o.CredentialsFiles = []string{credFile}
+		if files.Credentials != "" {
+			o.CredentialsFiles = []string{files.Credentials}
 		}
 	})
 	if err != nil {

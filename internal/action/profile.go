@@ -248,7 +248,8 @@ func (r *runner) refreshArgs(res *Result) ([]string, *awsconfig.Profile, error) 
 	add("inline-session-policy", cfg.InlineSessionPolicy)
 	add("managed-session-policies", strings.Join(cfg.ManagedSessionPolicies, "\n"))
 	if cfg.RoleSkipSessionTagging {
-		add("role-skip-session-tagging", "true")
+		// Boolean flags are bare: a separate "true" would be an argument.
+		args = append(args, "--role-skip-session-tagging")
 	}
 	add("custom-tags", cfg.CustomTags)
 	var source *awsconfig.Profile
@@ -268,7 +269,7 @@ func (r *runner) refreshArgs(res *Result) ([]string, *awsconfig.Profile, error) 
 		return nil, nil, &inputs.InputError{Input: "refresh-credentials", Value: "true", Problem: "cannot renew a chained session: the session it comes from expires too",
 			Fix: "remove refresh-credentials, or assume the role directly with OIDC or keys"}
 	case flowAmbient:
-		add("force-skip-oidc", "true")
+		args = append(args, "--force-skip-oidc")
 	default:
 		return nil, nil, &inputs.InputError{Input: "refresh-credentials", Value: "true", Problem: "cannot renew this kind of session",
 			Fix: "use OIDC, a token file or keys with role-to-assume"}

@@ -379,3 +379,20 @@ func openTargets(f Files, name string, cfg, creds []string) ([]*target, error) {
 		{file: crf, match: func(h string) bool { return credentialsHeader(h, name) }, section: creds},
 	}, nil
 }
+
+// Locate returns the shared files the AWS CLI and SDKs read in the
+// environment getenv describes: AWS_CONFIG_FILE and
+// AWS_SHARED_CREDENTIALS_FILE, else config and credentials in ~/.aws. A path
+// is empty when neither its variable nor HOME is set.
+func Locate(getenv func(string) string) Files {
+	f := Files{Config: getenv("AWS_CONFIG_FILE"), Credentials: getenv("AWS_SHARED_CREDENTIALS_FILE")}
+	if home := getenv("HOME"); home != "" {
+		if f.Config == "" {
+			f.Config = filepath.Join(home, ".aws", "config")
+		}
+		if f.Credentials == "" {
+			f.Credentials = filepath.Join(home, ".aws", "credentials")
+		}
+	}
+	return f
+}

@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -21,6 +23,7 @@ import (
 	"github.com/assume-role/assume-role/internal/exportfmt"
 	"github.com/assume-role/assume-role/internal/inputs"
 	"github.com/assume-role/assume-role/internal/logcmd"
+	"github.com/assume-role/assume-role/internal/version"
 )
 
 // IO is what the CLI reads and writes.
@@ -48,151 +51,252 @@ func (e *ExitError) Error() string {
 
 func (e *ExitError) Unwrap() error { return e.Err }
 
-// ErrHelp is returned after --help printed the usage.
+// ErrHelp is returned after --help printed the usage: exit 0.
 var ErrHelp = flag.ErrHelp
 
-const usage = `Usage:
-  assume-role [flags]                     print the session (--format env|dotenv|json|ini|credential-process)
-  assume-role exec [flags] -- CMD [ARG…]  run CMD with the session in its environment
-  assume-role credential-process [flags]  print the session as an AWS credential_process answers
-  assume-role cleanup                     the GitHub Action's post stage
-
-Every flag can also be set by its environment variable (--role-to-assume or
-ROLE_TO_ASSUME). Web identity tokens come from --web-identity-token-file or
-from the variable named by --web-identity-token-env (GitLab's id_tokens,
-CircleCI's CIRCLE_OIDC_TOKEN_V2).
-
-Flags:
-`
-
 // Run runs the CLI with args (without the program name). Logs go to
-// Stderr; only the requested output goes to Stdout.
+// Stderr; only the requested output (the session, the help, the version)
+// goes to Stdout. Every flag and variable is checked before any STS call.
+// A returned error other than ErrHelp is an *ExitError whose message is
+// the one line to print.
 func Run(ctx context.Context, args []string, env action.Env, stdio IO) error {
 	cmd := "export"
 	if len(args) > 0 {
 		switch args[0] {
 		case "exec", "credential-process", "export":
 			cmd, args = args[0], args[1:]
+		case "help":
+			args = []string{"--help"}
+		case "version":
+			args = []string{"--version"}
 		}
 	}
-	getenv := env.Getenv
-	fs := flag.NewFlagSet("assume-role", flag.ContinueOnError)
-	fs.SetOutput(stdio.Stderr)
-	values := map[string]*string{}
-	for _, in := range inputs.All() {
-		if in.ActionOnly {
-			continue
-		}
-		def := ""
-		if !in.Secret {
-			def = in.Default
-		}
-		help := in.Description
-		if def != "" {
-			help += " (default " + def + ")"
-		}
-		values[in.Name] = fs.String(in.Name, "", help+" [$"+envName(in.Name)+"]")
-	}
-	format := fs.String("format", exportfmt.Env, "output format: "+strings.Join(exportfmt.Formats(), ", ")+" [$FORMAT]")
-	tokenEnv := fs.String("web-identity-token-env", "", "name of an environment variable holding a web identity token [$WEB_IDENTITY_TOKEN_ENV]")
-	verbose := fs.Bool("verbose", false, "print debug lines")
-	sourceProfile := fs.String("source-profile", "", "read the keys that assume the role from this profile of the AWS shared files")
-	fs.Usage = func() {
-		fmt.Fprint(stdio.Stderr, usage)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return ErrHelp
-		}
+	p, err := parse(args)
+	if err != nil {
 		return &ExitError{Code: action.ExitBadInput, Err: err}
 	}
-	rest := fs.Args()
 	switch {
-	case cmd == "exec" && len(rest) == 0:
-		return &ExitError{Code: action.ExitBadInput, Err: errors.New("exec needs a command: assume-role exec [flags] -- CMD [ARG…]")}
-	case cmd != "exec" && len(rest) > 0:
-		return &ExitError{Code: action.ExitBadInput, Err: fmt.Errorf("unexpected argument %q (commands: exec, credential-process, cleanup)", rest[0])}
-	}
-
-	// Inputs: flag, else environment variable, else the default. A
-	// credential_process command line is self-contained: it must not pick up
-	// the step's AWS_ACCESS_KEY_ID, which may be the very session it renews.
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	raw := map[string]string{}
-	for name, v := range values {
-		val := *v
-		if !set[name] && cmd != "credential-process" {
-			val = getenv(envName(name))
+	case p.given(flagHelp):
+		if err := writeUsage(stdio.Stdout); err != nil {
+			return &ExitError{Code: action.ExitInternal, Err: err}
 		}
-		raw[inputs.Prefix+strings.ToUpper(name)] = strings.TrimSpace(val)
+		return ErrHelp
+	case p.given(flagVersion):
+		if _, err := fmt.Fprintln(stdio.Stdout, "assume-role", version.String()); err != nil {
+			return &ExitError{Code: action.ExitInternal, Err: err}
+		}
+		return nil
 	}
-	if !set["format"] && getenv("FORMAT") != "" {
-		*format = getenv("FORMAT")
+	// credential_process: the command line is self-contained; it must not
+	// pick up the step's AWS_REGION or ROLE_TO_ASSUME, nor the session it
+	// renews from AWS_ACCESS_KEY_ID.
+	noEnv := cmd == "credential-process"
+	names := flagNames{opts: p.opts, noEnv: noEnv}
+	cfg, req, err := configure(ctx, cmd, p, &env, noEnv)
+	if err != nil {
+		return explain(err, names, stdio.Stderr)
 	}
-	if cmd == "credential-process" {
-		*format = "credential-process"
+	log := logcmd.NewPlain(stdio.Stderr, req.verbose)
+	if cmd == "export" && stdio.StdoutIsTerminal {
+		log.Warning("printing credentials to a terminal; pipe them (eval \"$(assume-role …)\") or use exec")
 	}
-	if !set["web-identity-token-env"] {
-		*tokenEnv = getenv("WEB_IDENTITY_TOKEN_ENV")
+	res, err := action.Session(ctx, env, log, cfg)
+	if err != nil {
+		return explain(err, names, stdio.Stderr)
+	}
+	if res.Session == nil {
+		return &ExitError{Code: action.ExitBadInput, Err: errors.New("there is no new session to print: give --role-to-assume, keys, or a web identity token")}
+	}
+	s := exportfmt.Session{
+		AccessKeyID: res.Session.AccessKeyID, SecretAccessKey: res.Session.SecretAccessKey,
+		SessionToken: res.Session.SessionToken, Expiration: res.Session.Expiration, Region: cfg.Region,
+		Profile: cfg.AWSProfile,
+	}
+	if cmd == "exec" {
+		log.Info(res.Message)
+		return execWith(req.argv, env.Environ, s, stdio)
+	}
+	if err := exportfmt.Write(stdio.Stdout, req.format, s); err != nil {
+		return &ExitError{Code: action.ExitInternal, Err: err}
+	}
+	if cmd != "credential-process" {
+		log.Info(res.Message)
+	}
+	if err := log.Err(); err != nil {
+		return &ExitError{Code: action.ExitInternal, Err: err}
+	}
+	return nil
+}
+
+// request is what the command line asks for besides the inputs.
+type request struct {
+	format  string
+	argv    []string // exec's command, its path resolved
+	verbose bool
+}
+
+// configure checks the command line and the variables it reads, and turns
+// them into the inputs' Config and the Env for the session: all of it
+// before any STS call.
+func configure(ctx context.Context, cmd string, p *parsed, env *action.Env, noEnv bool) (*inputs.Config, *request, error) {
+	getenv := env.Getenv
+	req := &request{verbose: boolish(p.opts[flagVerbose].value.v)}
+	switch {
+	case cmd == "exec" && len(p.rest) == 0:
+		return nil, nil, &UsageError{Msg: "exec needs a command: assume-role exec [flags] -- CMD [ARG…]"}
+	case cmd != "exec" && len(p.rest) > 0:
+		return nil, nil, &UsageError{Msg: fmt.Sprintf("unexpected argument %q (commands: exec, credential-process, cleanup; see assume-role --help)", p.rest[0])}
+	}
+	if cmd == "exec" {
+		// Before the role is assumed: a typo must not cost a session.
+		path, err := exec.LookPath(p.rest[0])
+		if err != nil {
+			return nil, nil, &ExitError{Code: 127, Err: fmt.Errorf("exec: %w; nothing was assumed", err)}
+		}
+		req.argv = append([]string{path}, p.rest[1:]...)
 	}
 
-	log := logcmd.NewPlain(stdio.Stderr, *verbose)
+	req.format = p.get(flagFormat, getenv, noEnv)
+	switch {
+	case cmd == "credential-process":
+		req.format = exportfmt.CredentialProcess
+	case cmd == "exec" && p.given(flagFormat):
+		return nil, nil, &UsageError{Msg: "--format does not apply to exec, which passes the session in CMD's environment"}
+	case cmd == "exec":
+		req.format = ""
+	case req.format == "":
+		req.format = exportfmt.Env
+	case !slices.Contains(exportfmt.Formats(), req.format):
+		src := "--format"
+		if !p.given(flagFormat) {
+			src = "FORMAT"
+		}
+		return nil, nil, &UsageError{Msg: fmt.Sprintf("%s %q is not an output format: use one of %s", src, req.format, strings.Join(exportfmt.Formats(), ", "))}
+	}
+	if p.get("aws-profile", getenv, noEnv) != "" && req.format != exportfmt.INI {
+		return nil, nil, &UsageError{Msg: "--aws-profile names the profile that --format ini prints; remove it, or add --format ini"}
+	}
+
+	// Inputs: flag, else environment variable, else the default.
+	raw := map[string]string{}
+	input := func(name string) string { return raw[inputs.Prefix+strings.ToUpper(name)] }
+	for name, o := range p.opts {
+		if o.input {
+			raw[inputs.Prefix+strings.ToUpper(name)] = strings.TrimSpace(p.get(name, getenv, noEnv))
+		}
+	}
+	if getenv("GITHUB_ACTIONS") != "true" {
+		// GitHub's tags and session name describe a GitHub run: elsewhere
+		// they would be false, and a role that allows only sts:AssumeRole
+		// (no sts:TagSession) would refuse the call.
+		raw[inputs.Prefix+"ROLE-SKIP-SESSION-TAGGING"] = "true"
+		if input("role-session-name") == "" {
+			raw[inputs.Prefix+"ROLE-SESSION-NAME"] = sessionNameOutside
+		}
+	}
+
+	files := sharedFilesOf(getenv)
+	profile := p.get(flagSourceProfile, getenv, noEnv)
+	var shared config.SharedConfig
+	if profile != "" {
+		if input("aws-access-key-id") != "" {
+			return nil, nil, &UsageError{Msg: "--source-profile and --aws-access-key-id both name the keys: give one"}
+		}
+		sc, found, err := files.profile(ctx, profile)
+		switch {
+		case err != nil:
+			return nil, nil, &UsageError{Msg: fmt.Sprintf("--source-profile %s: reading the AWS shared files: %v", profile, err)}
+		case !found:
+			return nil, nil, &UsageError{Msg: fmt.Sprintf("--source-profile %s: there is no profile %s in %s or %s", profile, profile, files.config, files.credentials)}
+		}
+		shared = sc
+	} else if !noEnv && input("aws-region") == "" {
+		// The region of the profile the AWS CLI would use; an unreadable
+		// or missing profile just has none.
+		shared, _, _ = files.profile(ctx, profileName(getenv))
+	}
+	if input("aws-region") == "" {
+		region := shared.Region
+		if !noEnv && getenv("AWS_DEFAULT_REGION") != "" {
+			region = getenv("AWS_DEFAULT_REGION")
+		}
+		if region == "" {
+			fix := "give --aws-region, or set AWS_REGION or AWS_DEFAULT_REGION, or region in the AWS profile, to the region whose STS endpoint to use, such as us-east-1"
+			if noEnv {
+				fix = "give --aws-region (credential-process reads no variables), or region in the --source-profile, such as us-east-1"
+			}
+			return nil, nil, &inputs.InputError{Input: "aws-region", Problem: "is required", Fix: fix}
+		}
+		raw[inputs.Prefix+"AWS-REGION"] = region
+	}
 	cfg, err := inputs.Parse(raw)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	if *sourceProfile != "" {
-		if cfg.AccessKeyID != "" {
-			return &ExitError{Code: action.ExitBadInput, Err: errors.New("--source-profile and --aws-access-key-id both name the keys: give one")}
-		}
+
+	if profile != "" {
 		// The profile is the source, even in a job that could mint an ID token.
 		cfg.ForceSkipOIDC, cfg.UnsetCurrentCredentials = true, true
-		profile := *sourceProfile
 		env.SourceProfile = profile // its endpoint_url applies, as in the AWS CLI
 		env.AmbientCredentials = func(ctx context.Context, region string, _ bool) (aws.CredentialsProvider, error) {
-			c, err := config.LoadDefaultConfig(ctx, config.WithRegion(region), config.WithSharedConfigProfile(profile))
+			c, err := config.LoadDefaultConfig(ctx, config.WithRegion(region), config.WithSharedConfigProfile(profile),
+				config.WithSharedConfigFiles(nonEmpty(files.config)), config.WithSharedCredentialsFiles(nonEmpty(files.credentials)))
 			if err != nil {
 				return nil, err
 			}
 			return c.Credentials, nil
 		}
 	}
-	if *tokenEnv != "" {
-		token := strings.TrimSpace(getenv(*tokenEnv))
+	if tokenEnv := p.get(flagTokenEnv, getenv, noEnv); tokenEnv != "" {
+		token := strings.TrimSpace(getenv(tokenEnv))
 		if token == "" {
-			return &inputs.InputError{Input: "web-identity-token-env", Value: *tokenEnv, Problem: "names a variable that is empty or not set",
+			return nil, nil, &inputs.InputError{Input: flagTokenEnv, Value: tokenEnv, Problem: "names a variable that is empty or not set",
 				Fix: "name the variable your CI system puts the ID token in, such as CIRCLE_OIDC_TOKEN_V2"}
 		}
 		env.WebIdentityToken = token
 	}
-	if cmd == "export" && stdio.StdoutIsTerminal {
-		log.Warning("printing credentials to a terminal; pipe them (eval \"$(assume-role …)\") or use exec")
-	}
-	res, err := action.Session(ctx, env, log, cfg)
-	if err != nil {
-		return err
-	}
-	if res.Session == nil {
-		return &ExitError{Code: action.ExitBadInput, Err: errors.New("there is no new session to print: give role-to-assume, keys, or a web identity token")}
-	}
-	s := exportfmt.Session{
-		AccessKeyID: res.Session.AccessKeyID, SecretAccessKey: res.Session.SecretAccessKey,
-		SessionToken: res.Session.SessionToken, Expiration: res.Session.Expiration, Region: cfg.Region,
-	}
-	if cmd == "exec" {
-		log.Info(res.Message)
-		return execWith(rest, env.Environ, s, stdio)
-	}
-	if err := exportfmt.Write(stdio.Stdout, *format, s); err != nil {
-		return &ExitError{Code: action.ExitBadInput, Err: err}
-	}
-	if cmd != "credential-process" {
-		log.Info(res.Message)
-	}
-	return log.Err()
+	return cfg, req, nil
 }
+
+// boolish reads one of the CLI's own boolean flags, bare or spelled out.
+func boolish(v string) bool {
+	b, err := strconv.ParseBool(v)
+	return err == nil && b
+}
+
+// explain turns err into the one line the CLI prints, naming flags and
+// variables rather than inputs, with its exit code. Extra detail (a refused
+// token's claims) goes to w first.
+func explain(err error, names flagNames, w io.Writer) error {
+	var (
+		exit  *ExitError
+		usage *UsageError
+		in    *inputs.InputError
+	)
+	switch {
+	case errors.As(err, &exit):
+		return exit
+	case errors.As(err, &usage):
+		return &ExitError{Code: action.ExitBadInput, Err: err}
+	case errors.As(err, &in):
+		return &ExitError{Code: action.ExitBadInput, Err: &renderedError{msg: in.Render(names), err: err}}
+	}
+	if d := action.Details(err); d != "" {
+		fmt.Fprintln(w, d)
+	}
+	msg, code := action.Explain(err)
+	return &ExitError{Code: code, Err: &renderedError{msg: msg, err: err}}
+}
+
+// renderedError is an error worded for the CLI; errors.As still finds the
+// original.
+type renderedError struct {
+	msg string
+	err error
+}
+
+func (e *renderedError) Error() string { return e.msg }
+func (e *renderedError) Unwrap() error { return e.err }
 
 // execWith runs argv with the session in its environment, replacing any AWS
 // credentials or profile the environment had, and passes its exit code on.
@@ -230,9 +334,4 @@ func execWith(argv []string, environ []string, s exportfmt.Session, stdio IO) er
 		return &ExitError{Code: 126, Err: fmt.Errorf("exec: %w", err)}
 	}
 	return nil
-}
-
-// envName is the environment variable for an input: ROLE_TO_ASSUME.
-func envName(input string) string {
-	return strings.ToUpper(strings.ReplaceAll(input, "-", "_"))
 }

@@ -18,6 +18,8 @@ type Session struct {
 	AccessKeyID, SecretAccessKey, SessionToken string
 	Expiration                                 time.Time // zero when unknown
 	Region                                     string    // empty when unset
+	// Profile is the ini format's section name; empty means default.
+	Profile string
 }
 
 // The formats Write knows.
@@ -223,7 +225,14 @@ func ini(b *bytes.Buffer, s Session) error {
 			return &ValueError{Format: INI, Name: v.name, Reason: "has white space at the start or end"}
 		}
 	}
-	b.WriteString("[default]\n")
+	name := s.Profile
+	if name == "" {
+		name = "default"
+	}
+	if strings.ContainsAny(name, "[]\r\n") || strings.TrimSpace(name) != name {
+		return &ValueError{Format: INI, Name: "the profile name", Reason: "cannot be a section name"}
+	}
+	b.WriteString("[" + name + "]\n")
 	if !s.Expiration.IsZero() {
 		fmt.Fprintf(b, "# expires %s\n", s.Expiration.UTC().Format(time.RFC3339))
 	}

@@ -103,16 +103,63 @@ type InputError struct {
 }
 
 func (e *InputError) Error() string {
+	return e.Render(ActionNames{})
+}
+
+// Names says how a message refers to inputs: the action by their names in
+// action.yml, the CLI by its flags and environment variables.
+type Names interface {
+	// Subject names the input an error is about: "input aws-region".
+	Subject(input string) string
+	// Ref names an input mentioned in a problem or a fix: "aws-region".
+	Ref(input string) string
+}
+
+// ActionNames names inputs as a workflow's with: block does.
+type ActionNames struct{}
+
+func (ActionNames) Subject(input string) string { return "input " + input }
+func (ActionNames) Ref(input string) string     { return input }
+
+// Render writes the error with inputs named by names. Problem and Fix
+// mention other inputs through Ref, so each mode can name them its own way.
+func (e *InputError) Render(names Names) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "input %s", e.Input)
+	b.WriteString(names.Subject(e.Input))
 	if e.Value != "" {
 		fmt.Fprintf(&b, " (%s)", quote(e.Value))
 	}
-	fmt.Fprintf(&b, " %s", e.Problem)
+	fmt.Fprintf(&b, " %s", resolveRefs(e.Problem, names))
 	if e.Fix != "" {
-		fmt.Fprintf(&b, ": %s", e.Fix)
+		fmt.Fprintf(&b, ": %s", resolveRefs(e.Fix, names))
 	}
 	return b.String()
+}
+
+// Ref marks a mention of an input in an InputError's Problem or Fix, for
+// Render to name in the reader's terms. The marks are private-use runes,
+// which no input name, value or message of ours contains.
+func Ref(input string) string { return refOpen + input + refClose }
+
+const refOpen, refClose = "\ue000", "\ue001"
+
+func resolveRefs(s string, names Names) string {
+	var b strings.Builder
+	for {
+		before, rest, ok := strings.Cut(s, refOpen)
+		if !ok {
+			b.WriteString(s)
+			return b.String()
+		}
+		name, after, ok := strings.Cut(rest, refClose)
+		if !ok {
+			b.WriteString(s)
+			return b.String()
+		}
+		b.WriteString(before)
+		b.WriteString(names.Ref(name))
+		s = after
+	}
 }
 
 // quote shows a value safely on one line and cut to a readable length: values
@@ -264,8 +311,8 @@ func (c *Config) checkRole() error {
 	switch {
 	case r == "":
 		if c.RoleChaining {
-			return &InputError{Input: "role-chaining", Value: "true", Problem: "needs role-to-assume",
-				Fix: "set role-to-assume to the role to chain into, or remove role-chaining"}
+			return &InputError{Input: "role-chaining", Value: "true", Problem: "needs " + Ref("role-to-assume"),
+				Fix: "set " + Ref("role-to-assume") + " to the role to chain into, or remove " + Ref("role-chaining")}
 		}
 		return nil
 	case strings.HasPrefix(r, "arn:"):
@@ -276,7 +323,7 @@ func (c *Config) checkRole() error {
 		}
 		if m[1] != c.Partition {
 			return &InputError{Input: "role-to-assume", Value: r,
-				Problem: fmt.Sprintf("is in partition %s but aws-region %s is in partition %s", m[1], c.Region, c.Partition),
+				Problem: fmt.Sprintf("is in partition %s but %s %s is in partition %s", m[1], Ref("aws-region"), c.Region, c.Partition),
 				Fix:     "STS can only assume a role in its own partition: use a region of the role's partition"}
 		}
 		c.RoleARN = r
@@ -312,7 +359,7 @@ func (c *Config) checkSession() error {
 	}
 	if c.RoleChaining && d > ChainedMaxDuration {
 		return &InputError{Input: "role-duration-seconds", Value: fmt.Sprint(d), Problem: "is more than STS allows for a chained role session",
-			Fix: fmt.Sprintf("with role-chaining, STS caps the session at %d seconds: use %d or less", ChainedMaxDuration, ChainedMaxDuration)}
+			Fix: fmt.Sprintf("with %s, STS caps the session at %d seconds: use %d or less", Ref("role-chaining"), ChainedMaxDuration, ChainedMaxDuration)}
 	}
 	if id := c.RoleExternalID; id != "" && (len(id) < 2 || len(id) > 1224 || !externalIDRE.MatchString(id)) {
 		return &InputError{Input: "role-external-id", Value: c.RoleExternalID, Problem: "is not a valid external ID",
@@ -324,20 +371,20 @@ func (c *Config) checkSession() error {
 func (c *Config) checkKeys() error {
 	switch {
 	case c.AccessKeyID != "" && c.SecretAccessKey == "":
-		return &InputError{Input: "aws-secret-access-key", Problem: "is empty while aws-access-key-id is set",
+		return &InputError{Input: "aws-secret-access-key", Problem: "is empty while " + Ref("aws-access-key-id") + " is set",
 			Fix: "pass both keys (for example from secrets), or neither"}
 	case c.AccessKeyID == "" && c.SecretAccessKey != "":
-		return &InputError{Input: "aws-access-key-id", Problem: "is empty while aws-secret-access-key is set",
+		return &InputError{Input: "aws-access-key-id", Problem: "is empty while " + Ref("aws-secret-access-key") + " is set",
 			Fix: "pass both keys (for example from secrets), or neither"}
 	case c.SessionToken != "" && c.AccessKeyID == "":
-		return &InputError{Input: "aws-session-token", Problem: "is set without aws-access-key-id and aws-secret-access-key",
+		return &InputError{Input: "aws-session-token", Problem: "is set without " + Ref("aws-access-key-id") + " and " + Ref("aws-secret-access-key"),
 			Fix: "a session token belongs to a key pair: pass all three"}
 	case c.AccessKeyID != "" && !accessKeyRE.MatchString(c.AccessKeyID):
 		return &InputError{Input: "aws-access-key-id", Problem: "does not look like an access key ID",
 			Fix: "it is 16 or more uppercase letters and digits, such as AKIA...; check that the secret holds the key ID, not the secret key"}
 	case c.AccessKeyID != "" && c.RoleChaining:
-		return &InputError{Input: "role-chaining", Value: "true", Problem: "conflicts with aws-access-key-id",
-			Fix: "role-chaining assumes the role with the credentials an earlier step exported; remove the keys, or remove role-chaining to assume the role with the keys"}
+		return &InputError{Input: "role-chaining", Value: "true", Problem: "conflicts with " + Ref("aws-access-key-id"),
+			Fix: Ref("role-chaining") + " assumes the role with the credentials an earlier step exported; remove the keys, or remove " + Ref("role-chaining") + " to assume the role with the keys"}
 	}
 	return nil
 }
@@ -354,7 +401,7 @@ func (c *Config) checkPolicies() error {
 		if buf.Len() > maxPolicyChars {
 			return &InputError{Input: "inline-session-policy", Value: p,
 				Problem: fmt.Sprintf("is %d characters without white space", buf.Len()),
-				Fix:     fmt.Sprintf("STS accepts at most %d: shorten it or move statements into managed-session-policies", maxPolicyChars)}
+				Fix:     fmt.Sprintf("STS accepts at most %d: shorten it or move statements into %s", maxPolicyChars, Ref("managed-session-policies"))}
 		}
 		c.InlineSessionPolicy = buf.String()
 	}
@@ -370,7 +417,7 @@ func (c *Config) checkPolicies() error {
 		}
 		if m[1] != c.Partition {
 			return &InputError{Input: "managed-session-policies", Value: arn,
-				Problem: fmt.Sprintf("is in partition %s, not %s of aws-region %s", m[1], c.Partition, c.Region),
+				Problem: fmt.Sprintf("is in partition %s, not %s of %s %s", m[1], c.Partition, Ref("aws-region"), c.Region),
 				Fix:     "use policies of the role's partition"}
 		}
 	}
@@ -432,14 +479,14 @@ func (c *Config) checkWebIdentity() error {
 	}
 	switch {
 	case c.RoleToAssume == "":
-		return &InputError{Input: "web-identity-token-file", Value: c.WebIdentityTokenFile, Problem: "needs role-to-assume",
-			Fix: "set role-to-assume to the ARN of the role whose trust policy accepts the token"}
+		return &InputError{Input: "web-identity-token-file", Value: c.WebIdentityTokenFile, Problem: "needs " + Ref("role-to-assume"),
+			Fix: "set " + Ref("role-to-assume") + " to the ARN of the role whose trust policy accepts the token"}
 	case c.AccessKeyID != "":
-		return &InputError{Input: "web-identity-token-file", Value: c.WebIdentityTokenFile, Problem: "conflicts with aws-access-key-id",
-			Fix: "the token is the credential: remove the keys, or remove web-identity-token-file"}
+		return &InputError{Input: "web-identity-token-file", Value: c.WebIdentityTokenFile, Problem: "conflicts with " + Ref("aws-access-key-id"),
+			Fix: "the token is the credential: remove the keys, or remove " + Ref("web-identity-token-file")}
 	case c.RoleChaining:
-		return &InputError{Input: "web-identity-token-file", Value: c.WebIdentityTokenFile, Problem: "conflicts with role-chaining",
-			Fix: "role-chaining assumes the role with an earlier step's session; remove one of them"}
+		return &InputError{Input: "web-identity-token-file", Value: c.WebIdentityTokenFile, Problem: "conflicts with " + Ref("role-chaining"),
+			Fix: Ref("role-chaining") + " assumes the role with an earlier step's session; remove one of them"}
 	}
 	return nil
 }
@@ -456,7 +503,7 @@ func (c *Config) checkTags() error {
 	// The default tags take up to 13 of STS's 50.
 	if max := sessiontags.MaxTags - sessiontags.MaxDefaults; !c.RoleSkipSessionTagging && len(c.Tags) > max {
 		return &InputError{Input: "custom-tags", Problem: fmt.Sprintf("has %d tags", len(c.Tags)),
-			Fix: fmt.Sprintf("STS accepts %d tags and the default tags take %d: give at most %d, or set role-skip-session-tagging", sessiontags.MaxTags, sessiontags.MaxDefaults, max)}
+			Fix: fmt.Sprintf("STS accepts %d tags and the default tags take %d: give at most %d, or set %s", sessiontags.MaxTags, sessiontags.MaxDefaults, max, Ref("role-skip-session-tagging"))}
 	}
 	if len(c.Tags) > sessiontags.MaxTags {
 		return &InputError{Input: "custom-tags", Problem: fmt.Sprintf("has %d tags", len(c.Tags)),
@@ -465,7 +512,7 @@ func (c *Config) checkTags() error {
 	for _, k := range c.TransitiveTagKeys {
 		if !sessiontags.Has(c.Tags, k) && (c.RoleSkipSessionTagging || !sessiontags.IsDefaultKey(k)) {
 			return &InputError{Input: "transitive-tag-keys", Value: k, Problem: "is not the key of a tag this step sends",
-				Fix: "list only keys of custom-tags (or of the default tags, unless role-skip-session-tagging is true), one a line"}
+				Fix: "list only keys of " + Ref("custom-tags") + " (or of the default tags, unless " + Ref("role-skip-session-tagging") + " is true), one a line"}
 		}
 	}
 	return nil
@@ -483,11 +530,11 @@ func (c *Config) checkProfile() error {
 	if c.AWSProfile == "" {
 		switch {
 		case c.OverwriteAWSProfile:
-			return &InputError{Input: "overwrite-aws-profile", Value: "true", Problem: "needs aws-profile",
-				Fix: "set aws-profile to the profile to write, or remove overwrite-aws-profile"}
+			return &InputError{Input: "overwrite-aws-profile", Value: "true", Problem: "needs " + Ref("aws-profile"),
+				Fix: "set " + Ref("aws-profile") + " to the profile to write, or remove " + Ref("overwrite-aws-profile")}
 		case c.RefreshCredentials:
-			return &InputError{Input: "refresh-credentials", Value: "true", Problem: "needs aws-profile",
-				Fix: "set aws-profile: the renewing session lives in that profile, which later steps select with --profile or AWS_PROFILE"}
+			return &InputError{Input: "refresh-credentials", Value: "true", Problem: "needs " + Ref("aws-profile"),
+				Fix: "set " + Ref("aws-profile") + ": the renewing session lives in that profile, which later steps select with --profile or AWS_PROFILE"}
 		}
 		return nil
 	}
@@ -501,7 +548,7 @@ func (c *Config) checkProfile() error {
 			Fix: "use 1-64 letters, digits and _.+=,@- such as deploy-prod"}
 	}
 	if c.RefreshCredentials && c.RoleToAssume == "" {
-		return &InputError{Input: "refresh-credentials", Value: "true", Problem: "needs role-to-assume",
+		return &InputError{Input: "refresh-credentials", Value: "true", Problem: "needs " + Ref("role-to-assume"),
 			Fix: "only an assumed role can be renewed; without a role the profile holds the keys themselves"}
 	}
 	return nil
@@ -586,6 +633,8 @@ type Input struct {
 	// ActionOnly inputs come from the runner (their action.yml default is
 	// an expression) and have no CLI flag.
 	ActionOnly bool
+	// Bool is set for true/false inputs, which the CLI takes as bare flags.
+	Bool bool
 }
 
 // All describes every input, in the order of Config.
@@ -604,6 +653,7 @@ func All() []Input {
 			Default:     f.Tag.Get("envDefault"),
 			Secret:      f.Tag.Get("secret") != "",
 			ActionOnly:  f.Tag.Get("action") == "only",
+			Bool:        f.Type == reflect.TypeFor[bool]() || f.Type == reflect.TypeFor[*bool](),
 		})
 	}
 	return out
