@@ -83,8 +83,9 @@ func (r *runner) runFlow(ctx context.Context, endpoint stsEndpoint, f flow) (*Re
 	src, creds, err := r.signingCredentials(ctx, cfg)
 	if err != nil {
 		var nc *NoCredentialsError
-		if f == flowAmbient && cfg.RoleToAssume != "" && !cfg.ForceSkipOIDC && errors.As(err, &nc) {
-			nc.NoIDToken = true
+		if f == flowAmbient && errors.As(err, &nc) {
+			nc.NoIDToken = cfg.RoleToAssume != "" && !cfg.ForceSkipOIDC
+			nc.SelfHosted = selfHostedFacts(r.env, nc.Err)
 		}
 		return nil, err
 	}

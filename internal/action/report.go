@@ -107,14 +107,20 @@ func Explain(err error) (string, int) {
 	case errors.As(err, &inErr), errors.As(err, &envErr):
 		return err.Error(), ExitBadInput
 	case errors.As(err, &noCreds):
-		if noCreds.NoIDToken {
-			return err.Error() + ". Add `permissions: id-token: write` to the job (pull requests from forks never get an ID token), " +
-				"or give aws-access-key-id and aws-secret-access-key.", ExitBadInput
+		var msg string
+		switch {
+		case noCreds.NoIDToken:
+			msg = err.Error() + ". Add `permissions: id-token: write` to the job (pull requests from forks never get an ID token), " +
+				"or give aws-access-key-id and aws-secret-access-key."
+		case noCreds.Err == nil:
+			msg = err.Error() + "."
+		default:
+			msg = err.Error() + ". Pass aws-access-key-id and aws-secret-access-key, or run where the AWS SDK finds credentials (an earlier step's exports, an instance profile)."
 		}
-		if noCreds.Err == nil {
-			return err.Error() + ".", ExitBadInput
+		if noCreds.SelfHosted != nil {
+			msg += noCreds.SelfHosted.hint()
 		}
-		return err.Error() + ". Pass aws-access-key-id and aws-secret-access-key, or run where the AWS SDK finds credentials (an earlier step's exports, an instance profile).", ExitBadInput
+		return msg, ExitBadInput
 	case errors.As(err, &notAllow):
 		return err.Error() + ". Check role-to-assume, or add the account to allowed-account-ids if it is expected.", ExitRefused
 	case errors.As(err, &idErr):

@@ -2,7 +2,6 @@ package action
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -29,7 +28,10 @@ type NoCredentialsError struct {
 	// NoIDToken is set when OIDC would have been the flow had the job been
 	// allowed to mint an ID token.
 	NoIDToken bool
-	Err       error
+	// SelfHosted is what the step could see of a self-hosted runner's
+	// machine, when the default chain ran on one.
+	SelfHosted *SelfHosted
+	Err        error
 }
 
 func (e *NoCredentialsError) Error() string {
@@ -101,7 +103,9 @@ func chooseSource(ctx context.Context, cfg *inputs.Config, env *Env) (*source, e
 func (s *source) retrieve(ctx context.Context) (aws.Credentials, error) {
 	c, err := s.provider.Retrieve(ctx)
 	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		// The step's own deadline or a cancel, not one of the SDK's
+		// internal time-outs (its metadata clients give up after 5 s).
+		if ctx.Err() != nil {
 			return c, err
 		}
 		return c, &NoCredentialsError{Why: "none of " + s.name + " could be read", Err: err}
