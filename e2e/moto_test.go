@@ -727,6 +727,29 @@ func TestMotoEnforcedRefusals(t *testing.T) {
 		}
 		runnertest.CheckNoLeak(t, r, false, append(secretsOfMoto(issued), secret)...)
 	}
+
+	// moto's enforcement mode crashes on the unsigned
+	// AssumeRoleWithWebIdentity and answers with Flask's HTML error page:
+	// an STS that is down, not a refusal of the token (no trust-policy hint).
+	token := fakeJWT(t, map[string]any{"iss": "https://token.actions.githubusercontent.com", "aud": "sts.amazonaws.com",
+		"sub": "repo:octo-org/octo-repo:ref:refs/heads/main", "exp": time.Now().Add(5 * time.Minute).Unix()})
+	if err := os.WriteFile(filepath.Join(job.Dirs.Workspace, "token.jwt"), []byte(token), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	before := len(m.calls(""))
+	r := job.Run(t, runnertest.Binary(binary), runnertest.Step{Inputs: motoInputs(m,
+		"aws-access-key-id", "<unset>", "aws-secret-access-key", "<unset>", "retry-max-attempts", "2",
+		"role-to-assume", "arn:aws:iam::123456789012:role/deploy", "web-identity-token-file", "token.jwt")})
+	calls := m.calls("")[before:]
+	if len(calls) != 2 || calls[0].Status < 500 || !strings.Contains(calls[0].Body, "<html") {
+		t.Fatalf("want two HTML 5xx answers from moto (a crash, retried once), got %+v", calls)
+	}
+	errs := r.Errors()
+	if r.ExitCode != 4 || len(errs) != 1 || !strings.Contains(errs[0], "sts:AssumeRoleWithWebIdentity unavailable") ||
+		strings.Contains(errs[0], "trust policy") || strings.Contains(errs[0], "printed above") {
+		t.Errorf("a crashed STS: exit %d, errors %q", r.ExitCode, errs)
+	}
+	runnertest.CheckNoLeak(t, r, false, token)
 }
 
 // fakeJWT is a token with these claims and a signature nobody checks
