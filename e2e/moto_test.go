@@ -645,6 +645,36 @@ func TestMotoExportFormats(t *testing.T) {
 	}
 }
 
+// TestMotoCLISourceProfile: the CLI with --source-profile sends that
+// profile's keys to the profile's endpoint_url, and prints what moto issued.
+func TestMotoCLISourceProfile(t *testing.T) {
+	t.Parallel()
+	m := startMoto(t)
+	dir := t.TempDir()
+	cfg, creds := filepath.Join(dir, "config"), filepath.Join(dir, "credentials")
+	if err := os.WriteFile(cfg, []byte("[profile src]\nregion = us-east-1\nendpoint_url = "+m.URL+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(creds, []byte("[src]\naws_access_key_id = "+motoKeyID+"\naws_secret_access_key = "+motoSecret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := cli(t, []string{"AWS_CONFIG_FILE=" + cfg, "AWS_SHARED_CREDENTIALS_FILE=" + creds},
+		"", "--source-profile", "src", "--role-to-assume", "arn:aws:iam::222222222222:role/deploy", "--format", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	ex, issued := m.answer(t, "AssumeRole")
+	var got map[string]string
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("%v: %q", err, out)
+	}
+	c := issued.Credentials
+	if ex.AccessKeyID != motoKeyID || got["AWS_ACCESS_KEY_ID"] != c.AccessKeyID || got["AWS_SECRET_ACCESS_KEY"] != c.SecretAccessKey ||
+		got["AWS_SESSION_TOKEN"] != c.SessionToken || got["AWS_CREDENTIAL_EXPIRATION"] != c.Expiration.UTC().Truncate(time.Second).Format(time.RFC3339) {
+		t.Errorf("printed %v; moto issued %+v to a call signed by %q", got, c, ex.AccessKeyID)
+	}
+}
+
 // TestMotoEnforcedRefusals runs against moto's IAM enforcement: after the
 // setup calls, every request must be signed with a known key and allowed by
 // the caller's policy and the role's trust policy.
