@@ -20,6 +20,11 @@ type Claims struct {
 	Environment    string   `json:"environment"`
 	JobWorkflowRef string   `json:"job_workflow_ref"`
 	Expiry         int64    `json:"exp"`
+
+	// RepositoryID and RepositoryOwnerID are the numeric IDs that the
+	// immutable sub form (repo:OWNER@OWNER_ID/REPO@REPO_ID:…) carries.
+	RepositoryID      string `json:"repository_id"`
+	RepositoryOwnerID string `json:"repository_owner_id"`
 }
 
 // ParseClaims decodes the payload of a JWT without verifying it: STS
