@@ -25,7 +25,8 @@
 // (ACTIONS_ID_TOKEN_REQUEST_URL) and signs RS256 ID tokens with GitHub's
 // claims; [Emulator.AddOIDCProvider] makes an account trust its tokens and
 // AssumeRoleWithWebIdentity checks them (signature, issuer, audience, expiry)
-// and the role's [WebIdentityTrust] conditions:
+// and the role's [WebIdentityTrust] conditions, or its trust policy document
+// (Role.TrustPolicy, evaluated with IAM's semantics):
 //
 //	issuer, reqURL, reqToken := ststest.NewTokenServer(t)
 //	emu.SeedDemoOIDC(issuer)

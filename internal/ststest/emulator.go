@@ -57,6 +57,13 @@ type Role struct {
 	// provider assume the role with AssumeRoleWithWebIdentity; nil means
 	// the role cannot be assumed with a web identity.
 	WebIdentity *WebIdentityTrust
+	// TrustPolicy, when set instead of WebIdentity, is the role's trust
+	// policy document (JSON) for AssumeRoleWithWebIdentity, evaluated as
+	// IAM does: Federated principals, Allow and Deny, and the String and
+	// Null condition operators on the token's claims. AddRole panics on
+	// anything it does not model. AWS principals stay in Trust.
+	TrustPolicy string
+	policy      *trustDoc
 	// AllowTagSession grants sts:TagSession to the principals the role
 	// trusts. Without it, AssumeRole with session tags is denied, as IAM
 	// denies it to a trust policy without that action.
@@ -217,6 +224,16 @@ func (e *Emulator) AddRole(r Role) {
 			Subjects: slices.Clone(w.Subjects),
 			Claims:   maps.Clone(w.Claims),
 		}
+	}
+	if r.TrustPolicy != "" {
+		if r.WebIdentity != nil {
+			panic("ststest: AddRole: give WebIdentity or TrustPolicy, not both")
+		}
+		d, err := parseTrustPolicy(r.TrustPolicy)
+		if err != nil {
+			panic(fmt.Sprintf("ststest: AddRole: TrustPolicy: %v", err))
+		}
+		r.policy = d
 	}
 	if r.MaxSessionDuration == 0 {
 		r.MaxSessionDuration = defaultDuration

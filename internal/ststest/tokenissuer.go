@@ -79,6 +79,10 @@ type Job struct {
 	Visibility string
 	// RunnerEnvironment is github-hosted (the default) or self-hosted.
 	RunnerEnvironment string
+	// ImmutableSubject gives sub the form of repositories created since
+	// July 2026, repo:OWNER@OWNER_ID/REPO@REPO_ID:…, with the IDs of the
+	// repository_owner_id and repository_id claims.
+	ImmutableSubject bool
 }
 
 // withDefaults fills the empty fields of j.
@@ -104,16 +108,22 @@ func (j Job) withDefaults() Job {
 // Subject returns the sub claim GitHub builds for the job (with the default
 // subject template): repo:OWNER/REPO:environment:NAME for a job with an
 // environment, repo:OWNER/REPO:pull_request for a pull_request event, else
-// repo:OWNER/REPO:ref:REF.
+// repo:OWNER/REPO:ref:REF; with ImmutableSubject, OWNER/REPO is
+// OWNER@OWNER_ID/REPO@REPO_ID.
 func (j Job) Subject() string {
 	j = j.withDefaults()
+	repo := j.Repository
+	if j.ImmutableSubject {
+		owner, name, _ := strings.Cut(repo, "/")
+		repo = owner + "@" + stableNumber("owner:"+owner) + "/" + name + "@" + stableNumber("repo:"+repo)
+	}
 	switch {
 	case j.Environment != "":
-		return "repo:" + j.Repository + ":environment:" + j.Environment
+		return "repo:" + repo + ":environment:" + j.Environment
 	case j.EventName == "pull_request":
-		return "repo:" + j.Repository + ":pull_request"
+		return "repo:" + repo + ":pull_request"
 	}
-	return "repo:" + j.Repository + ":ref:" + j.Ref
+	return "repo:" + repo + ":ref:" + j.Ref
 }
 
 // IssuerOption configures a [TokenIssuer].

@@ -286,9 +286,13 @@ func numericDate(v any) (int64, bool) {
 	return int64(f), err == nil
 }
 
-// webTrusts evaluates a role's web identity statement against a verified
-// token.
+// webTrusts evaluates a role's trust policy document, or its web identity
+// statement, against a verified token.
 func webTrusts(role Role, tok *verifiedToken) bool {
+	if role.policy != nil {
+		ra, _ := parseARN(role.ARN)
+		return role.policy.allowsWebIdentity("arn:"+ra.partition+":iam::"+ra.account+":oidc-provider/"+tok.provider, tok)
+	}
 	w := role.WebIdentity
 	if w == nil || w.Provider != tok.provider {
 		return false
