@@ -65,6 +65,8 @@ func Run(ctx context.Context, args []string, env action.Env, stdio IO) error {
 		switch args[0] {
 		case "exec", "credential-process", "export":
 			cmd, args = args[0], args[1:]
+		case "trust-policy":
+			return trustPolicy(ctx, args[1:], env, stdio)
 		case "help":
 			args = []string{"--help"}
 		case "version":
@@ -145,7 +147,7 @@ func configure(ctx context.Context, cmd string, p *parsed, env *action.Env, noEn
 	case cmd == "exec" && len(p.rest) == 0:
 		return nil, nil, &UsageError{Msg: "exec needs a command: assume-role exec [flags] -- CMD [ARG…]"}
 	case cmd != "exec" && len(p.rest) > 0:
-		return nil, nil, &UsageError{Msg: fmt.Sprintf("unexpected argument %q (commands: exec, credential-process, cleanup; see assume-role --help)", p.rest[0])}
+		return nil, nil, &UsageError{Msg: fmt.Sprintf("unexpected argument %q (commands: exec, credential-process, trust-policy, cleanup; see assume-role --help)", p.rest[0])}
 	}
 	if cmd == "exec" {
 		// Before the role is assumed: a typo must not cost a session.
