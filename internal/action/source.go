@@ -2,7 +2,6 @@ package action
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -42,7 +41,8 @@ func (e *NoCredentialsError) Error() string {
 	}
 	msg := "no AWS credentials to sign the STS call: " + e.Why
 	if e.Err != nil {
-		msg += fmt.Sprintf(" (%v)", e.Err)
+		// Never the provider's own text: see providerProblem.
+		msg += " (" + providerProblem(e.Err) + ")"
 	}
 	return msg
 }
