@@ -225,7 +225,10 @@ func (r *runner) httpClient() *http.Client {
 			t.DialContext = r.env.DialContext
 		}
 	})
-	return &http.Client{Transport: c.GetTransport()}
+	// The client's Timeout covers one attempt whole, the body included:
+	// a server that sends the headers and then stalls must not hold the
+	// step (ResponseHeaderTimeout alone stops waiting only for headers).
+	return &http.Client{Transport: c.GetTransport(), Timeout: stsclient.AttemptTimeout}
 }
 
 // proxyFunc uses the http-proxy and no-proxy inputs, then the usual

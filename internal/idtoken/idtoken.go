@@ -31,8 +31,12 @@ type Fetcher struct {
 	// ACTIONS_ID_TOKEN_REQUEST_TOKEN.
 	RequestURL   string
 	RequestToken string
-	// Client sends the requests; nil means a client with a 10 s timeout.
+	// Client sends the requests; nil means http.DefaultClient's transport.
 	Client *http.Client
+	// AttemptTimeout bounds each try, from the request to the last byte of
+	// the answer; 0 means 10 s. It holds whatever Client's own timeouts are,
+	// so that an endpoint that stalls mid-body is retried, not waited on.
+	AttemptTimeout time.Duration
 	// MaxAttempts is the total number of tries; 0 means 5.
 	MaxAttempts int
 	// BaseDelay is the first retry's mean wait, doubled each retry with
@@ -102,7 +106,7 @@ func (f *Fetcher) Fetch(ctx context.Context, audience string) (string, error) {
 	}
 	client := f.Client
 	if client == nil {
-		client = &http.Client{Timeout: 10 * time.Second}
+		client = &http.Client{}
 	}
 	var last *FetchError
 	for attempt := 1; ; attempt++ {
@@ -127,7 +131,19 @@ func (f *Fetcher) Fetch(ctx context.Context, audience string) (string, error) {
 }
 
 func (f *Fetcher) once(ctx context.Context, client *http.Client, u string) (string, *FetchError) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	timeout := f.AttemptTimeout
+	if timeout <= 0 {
+		timeout = 10 * time.Second
+	}
+	attempt, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	failed := func(err error) *FetchError {
+		if attempt.Err() != nil && ctx.Err() == nil {
+			err = fmt.Errorf("no whole answer within %s: %w", timeout, err)
+		}
+		return &FetchError{Err: err}
+	}
+	req, err := http.NewRequestWithContext(attempt, http.MethodGet, u, nil)
 	if err != nil {
 		return "", &FetchError{Err: err}
 	}
@@ -135,12 +151,12 @@ func (f *Fetcher) once(ctx context.Context, client *http.Client, u string) (stri
 	req.Header.Set("Accept", "application/json; api-version=2.0")
 	resp, err := client.Do(req)
 	if err != nil {
-		return "", &FetchError{Err: err}
+		return "", failed(err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxTokenBytes))
 	if err != nil {
-		return "", &FetchError{Err: err}
+		return "", failed(err)
 	}
 	if resp.StatusCode != http.StatusOK {
 		return "", &FetchError{Status: resp.StatusCode, Body: snippet(body)}

@@ -116,6 +116,41 @@ func TestFetchHonoursContext(t *testing.T) {
 	}
 }
 
+// TestEachAttemptHasADeadlineThatCoversTheBody: an endpoint that sends its
+// headers and then stalls is given up on per attempt and retried, even with
+// a client that has no timeout of its own; the last try succeeds.
+func TestEachAttemptHasADeadlineThatCoversTheBody(t *testing.T) {
+	t.Parallel()
+	token := jwt(map[string]any{"sub": "x", "aud": "sts.amazonaws.com"})
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) < 3 {
+			w.WriteHeader(http.StatusOK)
+			_, _ = w.Write([]byte(`{"value":"`))
+			w.(http.Flusher).Flush()
+			<-r.Context().Done()
+			return
+		}
+		_, _ = w.Write([]byte(`{"value":"` + token + `"}`))
+	}))
+	t.Cleanup(srv.Close)
+	var retries []string
+	f := &Fetcher{RequestURL: srv.URL + "?api-version=2.0", RequestToken: "request-token", Client: &http.Client{},
+		AttemptTimeout: 100 * time.Millisecond, BaseDelay: time.Millisecond,
+		OnRetry: func(_ int, _ time.Duration, err error) { retries = append(retries, err.Error()) }}
+	start := time.Now()
+	got, err := f.Fetch(context.Background(), "sts.amazonaws.com")
+	if err != nil || got != token {
+		t.Fatalf("got %q, %v", got, err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("took %s", d)
+	}
+	if len(retries) != 2 || !strings.Contains(retries[0], "no whole answer within 100ms") {
+		t.Errorf("retries %q, want two that name the attempt's deadline", retries)
+	}
+}
+
 func TestReadFile(t *testing.T) {
 	t.Parallel()
 	token := jwt(map[string]any{"sub": "system:serviceaccount:ci:deployer"})

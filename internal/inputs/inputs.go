@@ -41,7 +41,7 @@ type Config struct {
 	AllowedAccountIDs       List   `env:"ALLOWED-ACCOUNT-IDS" desc:"comma-separated account IDs the session must belong to"`
 	DisableRetry            bool   `env:"DISABLE-RETRY" desc:"make one attempt per STS call"`
 	RetryMaxAttempts        int    `env:"RETRY-MAX-ATTEMPTS" envDefault:"12" desc:"total attempts per STS call"`
-	ActionTimeoutS          int    `env:"ACTION-TIMEOUT-S" desc:"time limit in seconds"`
+	ActionTimeoutS          int    `env:"ACTION-TIMEOUT-S" envDefault:"600" desc:"time limit of the step in seconds, 0 for none"`
 	UseExistingCredentials  bool   `env:"USE-EXISTING-CREDENTIALS" desc:"keep valid credentials already in the environment"`
 	STSEndpoint             string `env:"STS-ENDPOINT" desc:"STS endpoint URL instead of the regional one"`
 	HTTPProxy               string `env:"HTTP-PROXY" desc:"proxy URL for the STS calls"`
@@ -457,7 +457,7 @@ func (c *Config) checkRetry() error {
 	}
 	if c.ActionTimeoutS < 0 {
 		return &InputError{Input: "action-timeout-s", Value: fmt.Sprint(c.ActionTimeoutS), Problem: "is negative",
-			Fix: "give the step's time limit in seconds, or leave it empty for none"}
+			Fix: "give the step's time limit in seconds (600 when empty), or 0 for none"}
 	}
 	return nil
 }

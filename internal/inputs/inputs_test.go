@@ -20,7 +20,8 @@ func TestParseDefaults(t *testing.T) {
 	t.Parallel()
 	// The runner passes every declared input, empty when unset.
 	m := in("aws-region", "eu-west-1", "role-to-assume", "", "role-session-name", "",
-		"role-duration-seconds", "", "output-env-credentials", "", "retry-max-attempts", "", "mask-aws-account-id", "")
+		"role-duration-seconds", "", "output-env-credentials", "", "retry-max-attempts", "", "mask-aws-account-id", "",
+		"action-timeout-s", "")
 	c, err := Parse(m)
 	if err != nil {
 		t.Fatal(err)
@@ -28,6 +29,14 @@ func TestParseDefaults(t *testing.T) {
 	if c.RoleSessionName != "GitHubActions" || c.RoleDurationSeconds != 3600 || !c.OutputEnvCredentials ||
 		c.RetryMaxAttempts != 12 || c.MaskAccountID || c.Partition != "aws" || c.Attempts() != 12 {
 		t.Errorf("defaults: %+v", c)
+	}
+	// A step has a deadline unless the workflow says otherwise: a stalled
+	// answer must not hold the job until its own 6-hour limit.
+	if c.ActionTimeoutS != 600 {
+		t.Errorf("action-timeout-s defaults to %d, want 600", c.ActionTimeoutS)
+	}
+	if c, err := Parse(in("aws-region", "eu-west-1", "action-timeout-s", "0")); err != nil || c.ActionTimeoutS != 0 {
+		t.Errorf("action-timeout-s 0 (no limit): %v, %v", c, err)
 	}
 }
 

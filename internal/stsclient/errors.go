@@ -105,14 +105,16 @@ func classify(ctx context.Context, op string, err error) error {
 		// answering, and the SDK retries it as one.
 		e.Kind = Unavailable
 		e.Message = "the answer is not an STS error document (a load balancer or proxy in front of STS sent it)"
+	case errors.As(err, &netErr) && netErr.Timeout():
+		// Before the malformed case: a 200 whose body stalled until the
+		// attempt's deadline is slowness, not a stranger answering.
+		e.Kind = Unavailable
+		e.Message = fmt.Sprintf("no answer within %s", AttemptTimeout)
 	case errors.As(err, &deser), errors.As(err, new(*xml.SyntaxError)), e.Status == 200:
 		// The SDK surfaces a broken 200 body as the XML decoder's error
 		// inside the response error, not as a DeserializationError.
 		e.Kind = Malformed
 		e.Message = "the response could not be read"
-	case errors.As(err, &netErr) && netErr.Timeout():
-		e.Kind = Unavailable
-		e.Message = fmt.Sprintf("no answer within %s", AttemptTimeout)
 	case errors.As(err, &netErr):
 		e.Kind = Unavailable
 		e.Message = netErr.Error()

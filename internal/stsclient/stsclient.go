@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/aws-sdk-go-v2/service/sts/types"
 
@@ -28,7 +29,9 @@ type Options struct {
 	UseFIPS, UseDualStack bool
 	// Credentials sign the requests.
 	Credentials aws.CredentialsProvider
-	// HTTPClient sends the requests (proxy, timeouts); nil means the SDK's.
+	// HTTPClient sends the requests (proxy, timeouts); nil means the SDK's,
+	// with AttemptTimeout as its whole-request timeout. A caller's client
+	// should bound the body too (http.Client.Timeout).
 	HTTPClient *http.Client
 	// MaxAttempts is the total number of tries per call, at least 1.
 	MaxAttempts int
@@ -86,6 +89,10 @@ func New(o Options) *Client {
 		// A nil *http.Client in the interface field would not be nil.
 		if o.HTTPClient != nil {
 			so.HTTPClient = o.HTTPClient
+		} else {
+			// The SDK's own client has no overall timeout: bound each
+			// attempt, body included.
+			so.HTTPClient = awshttp.NewBuildableClient().WithTimeout(AttemptTimeout)
 		}
 	})
 	return &Client{api: api}
