@@ -539,6 +539,18 @@ func TestMotoRefreshProfileWithTheAWSCLI(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("aws --profile deploy: exit %d\n%s", code, stderr)
 	}
+	if len(m.calls("AssumeRole")) == 1 {
+		// The profile served the step's own session from its cache: moto
+		// must see exactly that session; then, with the cache gone, the
+		// next command renews.
+		if ex, who := m.answer(t, "GetCallerIdentity"); ex.AccessKeyID != first.Credentials.AccessKeyID || who.Arn != first.AssumedRoleUser.Arn || got != who.Arn {
+			t.Errorf("from the cache the CLI is %q (signed by %q), the step's session is %q", who.Arn, ex.AccessKeyID, first.AssumedRoleUser.Arn)
+		}
+		removeFilesHolding(t, filepath.Dir(r.Env["AWS_CONFIG_FILE"]), first.Credentials.AccessKeyID)
+		if got, code, stderr = profileIdentity(t, job, m.URL, "deploy"); code != 0 {
+			t.Fatalf("aws --profile deploy after the cache: exit %d\n%s", code, stderr)
+		}
+	}
 	assumes := m.calls("AssumeRole")
 	_, renewed := m.answer(t, "AssumeRole")
 	ex, who := m.answer(t, "GetCallerIdentity")
@@ -780,6 +792,25 @@ func TestMotoEnforcedRefusals(t *testing.T) {
 		t.Errorf("a crashed STS: exit %d, errors %q", r.ExitCode, errs)
 	}
 	runnertest.CheckNoLeak(t, r, false, token)
+}
+
+// removeFilesHolding removes the files under dir, other than the shared
+// config and credentials files, that contain s: a profile's session cache,
+// whatever its name.
+func removeFilesHolding(t *testing.T, dir, s string) {
+	t.Helper()
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !d.Type().IsRegular() || d.Name() == "config" || d.Name() == "credentials" {
+			return err
+		}
+		if b, err := os.ReadFile(p); err == nil && bytes.Contains(b, []byte(s)) {
+			return os.Remove(p)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 // fakeJWT is a token with these claims and a signature nobody checks
