@@ -32,6 +32,7 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
 	"github.com/assume-role/assume-role/internal/runnertest"
+	"github.com/assume-role/assume-role/internal/ststest"
 )
 
 // The moto suite runs the binary against moto, an STS mock written outside
@@ -493,6 +494,31 @@ func TestMotoTokenFile(t *testing.T) {
 		t.Errorf("moto got a signed call or the wrong token: %+v", ex)
 	}
 	runnertest.CheckNoLeak(t, r, false, append(secretsOfMoto(issued), token)...)
+	checkExportedSession(t, m, job, r, issued)
+}
+
+// TestMotoOIDC: GitHub's ID token (from the runner's token endpoint, here
+// the project's token server) traded with moto.
+func TestMotoOIDC(t *testing.T) {
+	t.Parallel()
+	m := startMoto(t)
+	issuer, reqURL, reqToken := ststest.NewTokenServer(t)
+	job := runnertest.NewJob(t, manifest)
+	job.Env["ACTIONS_ID_TOKEN_REQUEST_URL"] = reqURL
+	job.Env["ACTIONS_ID_TOKEN_REQUEST_TOKEN"] = reqToken
+	job.Masks = append(job.Masks, reqToken)
+	r := job.Run(t, runnertest.Binary(binary), runnertest.Step{Inputs: motoInputs(m,
+		"aws-access-key-id", "<unset>", "aws-secret-access-key", "<unset>",
+		"role-to-assume", "arn:aws:iam::222222222222:role/github-deploy", "role-duration-seconds", "1200")})
+	if r.ExitCode != 0 {
+		t.Fatalf("exit %d\n%s", r.ExitCode, r.Stdout)
+	}
+	ex, issued := m.answer(t, "AssumeRoleWithWebIdentity")
+	token := ex.Params.Get("WebIdentityToken")
+	if ex.AccessKeyID != "" || issuer.Requests() != 1 || token == "" || ex.Params.Get("DurationSeconds") != "1200" {
+		t.Errorf("moto got %+v after %d token requests", ex, issuer.Requests())
+	}
+	runnertest.CheckNoLeak(t, r, false, append(secretsOfMoto(issued), token, reqToken)...)
 	checkExportedSession(t, m, job, r, issued)
 }
 
