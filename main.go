@@ -21,11 +21,36 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := cancelOnSignal(context.Background())
 	err := run(ctx)
 	stop()
 	if err != nil {
 		os.Exit(report(err))
+	}
+}
+
+// cancelOnSignal cancels the context at the first SIGINT or SIGTERM, with
+// the signal recorded as the cause, so that the step reports a
+// cancellation (exit 130 or 143) rather than a time-out. After that first
+// one the default action is back: a second signal ends the process at once.
+// exec registers the signals itself while its command runs, to pass them on.
+func cancelOnSignal(parent context.Context) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(parent)
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case s := <-sigs:
+			signal.Stop(sigs)
+			cancel(&action.CancelledError{Signal: s})
+		case <-done:
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(sigs)
+		close(done)
+		cancel(nil)
 	}
 }
 

@@ -134,6 +134,9 @@ func (r *runner) session(ctx context.Context) (*Result, error) {
 
 	res, err := r.obtain(ctx, endpoint)
 	if err != nil {
+		if c := stopped(ctx, err); c != nil {
+			return nil, c
+		}
 		if ctx.Err() != nil && cfg.ActionTimeoutS > 0 {
 			return nil, &TimeoutError{Seconds: int64(cfg.ActionTimeoutS), Err: err}
 		}

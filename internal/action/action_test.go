@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -381,6 +382,10 @@ func TestExplainExitCodes(t *testing.T) {
 	}{
 		{&inputs.InputError{Input: "aws-region", Problem: "is required"}, ExitBadInput},
 		{&NoCredentialsError{Why: "x"}, ExitBadInput},
+		// A cancellation wins over what the cancelled call failed with.
+		{&CancelledError{Signal: syscall.SIGTERM, Err: &TimeoutError{Seconds: 1}}, 143},
+		{&CancelledError{Signal: syscall.SIGINT}, 130},
+		{&CancelledError{}, 130},
 		{&AccountNotAllowedError{Account: "1", Allowed: []string{"2"}}, ExitRefused},
 		{&TimeoutError{Seconds: 1, Err: errors.New("x")}, ExitUnavailable},
 		{&CallError{Err: &stsclient.Error{Kind: stsclient.Refused, Code: "AccessDenied"}}, ExitRefused},

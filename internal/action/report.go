@@ -102,8 +102,13 @@ func Explain(err error) (string, int) {
 		stsErr   *stsclient.Error
 		call     *CallError
 		envErr   *EnvVarError
+		cancel   *CancelledError
 	)
 	switch {
+	case errors.As(err, &cancel):
+		// Before everything else: what the cancelled call then failed
+		// with is a consequence, not the cause.
+		return cancel.Error() + ".", cancel.ExitCode()
 	case errors.As(err, &inErr), errors.As(err, &envErr):
 		return err.Error(), ExitBadInput
 	case errors.As(err, &noCreds):

@@ -323,7 +323,7 @@ func execWith(argv []string, environ []string, s exportfmt.Session, stdio IO) er
 	c := exec.Command(path, argv[1:]...)
 	c.Env = env
 	c.Stdin, c.Stdout, c.Stderr = stdio.Stdin, stdio.Stdout, stdio.Stderr
-	err = c.Run()
+	err = runForwarding(c)
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
 		code := ee.ExitCode()
