@@ -39,18 +39,23 @@ func TestJobContainer(t *testing.T) {
 	want := "arn:aws:sts::222222222222:assumed-role/deploy/GitHubActions"
 	for _, layout := range []struct {
 		name   string
-		launch runnertest.Launcher
+		launch func(t *testing.T) runnertest.Launcher
 		// dir is the profile's directory as the job container sees it, and
 		// host under the job's work directory.
 		dir, host string
+		// only limits the flows, for layouts whose paths another one shares.
+		only string
 	}{
-		{"container action", runnertest.Isolated(binary, runnertest.ContainerMounts),
-			"/github/home/.assume-role-aws", "_temp/_github_home/.assume-role-aws"},
+		{"container action", isolated(runnertest.ContainerMounts),
+			"/github/home/.assume-role-aws", "_temp/_github_home/.assume-role-aws", ""},
 		// No /github/home in the action's pod: the runner's work volume at /__w.
-		{"kubernetes mode", runnertest.Isolated(binary, runnertest.KubernetesActionMounts),
-			"/__w/_temp/assume-role-aws", "_temp/assume-role-aws"},
+		{"kubernetes mode", isolated(runnertest.KubernetesActionMounts),
+			"/__w/_temp/assume-role-aws", "_temp/assume-role-aws", ""},
+		// The image itself, run by buildah with the runner's mounts.
+		{"image", container, "/github/home/.assume-role-aws", "_temp/_github_home/.assume-role-aws", "refresh"},
 		// The action on the host sees the job's home as HOME too.
-		{"binary", runnertest.Binary(binary), "/github/home/.assume-role-aws", "_temp/_github_home/.assume-role-aws"},
+		{"binary", func(*testing.T) runnertest.Launcher { return runnertest.Binary(binary) },
+			"/github/home/.assume-role-aws", "_temp/_github_home/.assume-role-aws", "refresh"},
 	} {
 		for _, flow := range []struct {
 			name string
@@ -60,15 +65,15 @@ func TestJobContainer(t *testing.T) {
 			{"profile", []string{"aws-profile", "prod"}},
 			{"refresh", []string{"aws-profile", "prod", "refresh-credentials", "true"}},
 		} {
-			if layout.name == "binary" && flow.name != "refresh" {
-				continue // the same paths as the container action's
+			if layout.only != "" && flow.name != layout.only {
+				continue
 			}
 			t.Run(layout.name+"/"+flow.name, func(t *testing.T) {
 				t.Parallel()
 				e, url := world(t)
 				job := runnertest.NewJob(t, manifest)
 				job.ContainerID = jobContainerID
-				r := job.Run(t, layout.launch, runnertest.Step{Inputs: with(url, append([]string{"role-to-assume", ststest.DemoRole.ARN}, flow.with...)...)})
+				r := job.Run(t, layout.launch(t), runnertest.Step{Inputs: with(url, append([]string{"role-to-assume", ststest.DemoRole.ARN}, flow.with...)...)})
 				if r.ExitCode != 0 {
 					t.Fatalf("exit %d\n%s%s", r.ExitCode, r.Stdout, r.Stderr)
 				}
@@ -107,6 +112,10 @@ func TestJobContainer(t *testing.T) {
 			})
 		}
 	}
+}
+
+func isolated(mounts func(runnertest.Dirs) []runnertest.Mount) func(*testing.T) runnertest.Launcher {
+	return func(*testing.T) runnertest.Launcher { return runnertest.Isolated(binary, mounts) }
 }
 
 // TestProfileNotShared: where no directory of the action's container is
