@@ -118,6 +118,42 @@ func isolated(mounts func(runnertest.Dirs) []runnertest.Mount) func(*testing.T) 
 	return func(*testing.T) runnertest.Launcher { return runnertest.Isolated(binary, mounts) }
 }
 
+// TestJobContainerPost: the post stage, in its own container with the
+// same mounts, deletes the profile's files that the main stage wrote in the
+// job's home, and a later step in the job container finds no session.
+func TestJobContainerPost(t *testing.T) {
+	t.Parallel()
+	runnertest.RequireIsolation(t)
+	_, url := world(t)
+	job := runnertest.NewJob(t, manifest)
+	job.ContainerID = jobContainerID
+	inputs := with(url, "role-to-assume", ststest.DemoRole.ARN, "aws-profile", "prod", "refresh-credentials", "true")
+	main := job.Run(t, runnertest.Isolated(binary, runnertest.ContainerMounts), runnertest.Step{Inputs: inputs})
+	if main.ExitCode != 0 {
+		t.Fatalf("main: exit %d\n%s", main.ExitCode, main.Stdout)
+	}
+	files := strings.Split(main.State["files"], "\n")
+	if len(files) < 3 {
+		t.Fatalf("state files %q", main.State["files"])
+	}
+	r := job.Run(t, runnertest.IsolatedAs(binary, "/cleanup", runnertest.ContainerMounts), postStep(main, inputs))
+	if r.ExitCode != 0 {
+		t.Fatalf("post: exit %d\n%s%s", r.ExitCode, r.Stdout, r.Stderr)
+	}
+	for _, f := range files {
+		if !strings.Contains(r.Stdout, "Deleted "+f) {
+			t.Errorf("post log lacks Deleted %s:\n%s", f, r.Stdout)
+		}
+		host := filepath.Join(job.Dirs.Temp, strings.TrimPrefix(f, "/github/runner_temp/"))
+		if _, err := os.Lstat(host); !os.IsNotExist(err) {
+			t.Errorf("the post stage left %s (%v)", host, err)
+		}
+	}
+	if got, code, _ := inJobContainer(t, job, url, "--profile", "prod"); code == 0 {
+		t.Errorf("aws --profile prod still works in the job container after the post stage: %s", got)
+	}
+}
+
 // TestProfileNotShared: where no directory of the action's container is
 // shared with the later steps (a Kubernetes-mode pod without the runner's
 // work volume, a runner that keeps its temp directory out of the action's

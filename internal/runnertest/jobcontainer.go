@@ -64,9 +64,16 @@ func UnsharedTempMounts(d Dirs) []Mount {
 // the host in anything it writes points nowhere. It needs root, like
 // Container, and no image.
 func Isolated(path string, mounts func(Dirs) []Mount) Launcher {
+	return IsolatedAs(path, "/assume-role", mounts)
+}
+
+// IsolatedAs is Isolated with the binary at name in the root, such as
+// /cleanup for the post stage (the image's link to /assume-role, whose name
+// tells the binary which stage it is).
+func IsolatedAs(path, name string, mounts func(Dirs) []Mount) Launcher {
 	return func(ctx context.Context, j *Job, env map[string]string) *exec.Cmd {
-		binds := append(mounts(j.Dirs), Mount{path, "/assume-role"})
-		return j.isolated(ctx, binds, ContainerEnv(env, ContainerMounts(j.Dirs)), "/github/workspace", "/assume-role")
+		binds := append(mounts(j.Dirs), Mount{path, name})
+		return j.isolated(ctx, binds, ContainerEnv(env, ContainerMounts(j.Dirs)), "/github/workspace", name)
 	}
 }
 
