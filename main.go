@@ -17,6 +17,8 @@ import (
 	"github.com/assume-role/assume-role/internal/action"
 	"github.com/assume-role/assume-role/internal/cli"
 	"github.com/assume-role/assume-role/internal/logcmd"
+	"github.com/assume-role/assume-role/internal/refresh"
+
 	"golang.org/x/term"
 )
 
@@ -59,6 +61,17 @@ func run(ctx context.Context) error {
 		Environ:            os.Environ(),
 		Stdout:             os.Stdout,
 		AmbientCredentials: action.DefaultChain,
+		MachineCredentials: action.MachineChain,
+	}
+	if len(os.Args) > 1 && os.Args[1] == "credential-process" {
+		// What this process starts learns that it runs under this
+		// credential_process (env.Environ keeps the parent's value, which
+		// the CLI checks): a source leading back here stops at once.
+		if next, err := refresh.Guard(os.Getenv(refresh.GuardVar), os.Args[2:]); err == nil {
+			if err := os.Setenv(refresh.GuardVar, next); err != nil {
+				return err
+			}
+		}
 	}
 	switch {
 	case isCleanup(os.Args):

@@ -90,49 +90,6 @@ func TestProfilesForTwoAccounts(t *testing.T) {
 	}
 }
 
-func TestRefreshingProfileOutlivesItsSession(t *testing.T) {
-	t.Parallel()
-	e, url, issuer, job := oidcWorld(t)
-	r := job.Run(t, runnertest.Binary(binary), runnertest.Step{Inputs: keyless(url, "role-to-assume", ststest.DemoOIDCRole.ARN,
-		"aws-profile", "deploy", "refresh-credentials", "true", "role-duration-seconds", "900")})
-	if r.ExitCode != 0 {
-		t.Fatalf("exit %d\n%s", r.ExitCode, r.Stdout)
-	}
-	config, _ := os.ReadFile(filepath.Join(job.Dirs.Temp, "assume-role-aws", "config"))
-	if !strings.Contains(string(config), "credential_process = "+filepath.Join(job.Dirs.Temp, "assume-role-aws", "assume-role")+" credential-process --role-to-assume ") {
-		t.Fatalf("config:\n%s", config)
-	}
-	first := lastIssued(t, e)
-	if d := time.Until(first.Expiration); d > 901*time.Second {
-		t.Errorf("session lasts %s, want 900s", d)
-	}
-
-	// A later step: the CLI runs credential_process, which mints a new ID
-	// token and assumes the role again.
-	want := "arn:aws:sts::222222222222:assumed-role/github-deploy/GitHubActions"
-	if got, code, stderr := profileIdentity(t, job, url, "deploy"); code != 0 || got != want {
-		t.Fatalf("first use: %q exit %d %s", got, code, stderr)
-	}
-	// Every session so far ends now, as if the job had run past them.
-	for _, c := range e.Issued() {
-		e.Expire(c.AccessKeyID)
-	}
-	expired := lastIssued(t, e)
-	if got, code, stderr := profileIdentity(t, job, url, "deploy"); code != 0 || got != want {
-		t.Fatalf("after expiry: %q exit %d %s", got, code, stderr)
-	}
-	if n := issuer.Requests(); n < 3 {
-		t.Errorf("ID token requests %d: each renewal must mint a fresh token", n)
-	}
-	// The old session really is dead: only the renewal made the call work.
-	out, _, code := job.Shell(t, 60*time.Second, "/usr/bin/env", "AWS_ACCESS_KEY_ID="+expired.AccessKeyID,
-		"AWS_SECRET_ACCESS_KEY="+expired.SecretAccessKey, "AWS_SESSION_TOKEN="+expired.SessionToken, "AWS_PROFILE=",
-		"AWS_CONFIG_FILE=/dev/null", awsCLI, "sts", "get-caller-identity", "--endpoint-url", url)
-	if code == 0 {
-		t.Errorf("the expired session still works: %s", out)
-	}
-}
-
 // cleanupLauncher runs the binary as the post stage, through the name the
 // image's /cleanup link gives it.
 func cleanupLauncher(bin string) runnertest.Launcher {

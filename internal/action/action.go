@@ -5,6 +5,7 @@ package action
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -15,7 +16,6 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"golang.org/x/net/http/httpproxy"
 
-	"github.com/assume-role/assume-role/internal/filecmd"
 	"github.com/assume-role/assume-role/internal/inputs"
 	"github.com/assume-role/assume-role/internal/logcmd"
 	"github.com/assume-role/assume-role/internal/stsclient"
@@ -39,6 +39,17 @@ type runner struct {
 	env *Env
 	log *logcmd.Logger
 	cfg *inputs.Config
+	// raw are the inputs as the runner passed them; a refreshing profile's
+	// spec keeps them.
+	raw map[string]string
+	// machineOnly makes the ambient flow use only the machine's own
+	// credentials (Env.MachineCredentials), as a refreshing profile must.
+	machineOnly bool
+	// fixedTags, when set, are the session tags to send instead of the
+	// defaults and custom tags: a renewal sends what the first session had.
+	fixedTags *[]stsclient.Tag
+	// want, when set, is the flow a renewal must run; any other is an error.
+	want flow
 }
 
 func (r *runner) run(ctx context.Context) error {
@@ -54,7 +65,12 @@ func (r *runner) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	r.cfg = cfg
+	r.cfg, r.raw = cfg, raw
+	if u, err := url.Parse(cfg.HTTPProxy); err == nil && u.User != nil {
+		if pw, ok := u.User.Password(); ok {
+			r.log.Mask(pw)
+		}
+	}
 	if cfg.MaskAccountID && cfg.RoleARN != "" {
 		// The role's account is the session's account: mask it before the
 		// first line that names the role.
@@ -68,6 +84,14 @@ func (r *runner) run(ctx context.Context) error {
 		return err
 	}
 
+	// Every check of the profile runs before the STS call too.
+	var plan *profilePlan
+	if cfg.AWSProfile != "" {
+		if plan, err = r.planProfile(); err != nil {
+			return err
+		}
+	}
+
 	res, err := r.session(ctx)
 	if err != nil {
 		return err
@@ -78,20 +102,21 @@ func (r *runner) run(ctx context.Context) error {
 	if err := targets.check(exp, r.env.Rand); err != nil {
 		return err
 	}
-	if cfg.AWSProfile != "" {
-		env, files, err := r.writeProfile(res)
+	undo := func() error { return nil }
+	if plan != nil {
+		env, u, err := r.writeProfile(plan, res, targets)
 		if err != nil {
 			return err
 		}
 		exp.env = append(exp.env, env...)
-		exp.state = append(exp.state, filecmd.Entry{Name: StateFiles, Value: strings.Join(files, "\n")})
+		undo = u
 	}
 	if err := r.log.Err(); err != nil {
 		// The masks may not have reached the runner: export nothing.
-		return fmt.Errorf("writing the log: %w", err)
+		return errors.Join(fmt.Errorf("writing the log: %w", err), undo())
 	}
 	if err := targets.write(exp, r.env.Rand); err != nil {
-		return err
+		return errors.Join(err, undo())
 	}
 	if err := targets.writeSummary(exp); err != nil {
 		r.log.Warning(fmt.Sprintf("the step summary was not written: %v", err))
@@ -166,6 +191,10 @@ type Result struct {
 	ExportKeys bool
 
 	flow flow
+	// tags are the session tags STS accepted; obtained is when the call
+	// was made.
+	tags     []stsclient.Tag
+	obtained time.Time
 }
 
 // existing checks the credentials the job already has.
@@ -173,7 +202,7 @@ func (r *runner) existing(ctx context.Context, endpoint stsEndpoint) (*Result, e
 	// The job's credentials, not the keys given as inputs.
 	probe := *r.cfg
 	probe.AccessKeyID, probe.SecretAccessKey, probe.SessionToken = "", "", ""
-	src, _, err := r.signingCredentials(ctx, &probe)
+	src, _, err := r.signingCredentials(ctx, &probe, false)
 	if err != nil {
 		return nil, err
 	}

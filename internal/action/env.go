@@ -31,6 +31,13 @@ type Env struct {
 	// metadata) for when the user asked for ambient credentials. skipEnv asks
 	// it to leave out AWS_ACCESS_KEY_ID and friends (unset-current-credentials).
 	AmbientCredentials func(ctx context.Context, region string, skipEnv bool) (aws.CredentialsProvider, error)
+	// MachineCredentials resolves the machine's own credentials alone: web
+	// identity named by AWS_WEB_IDENTITY_TOKEN_FILE, the container
+	// credentials endpoint, instance metadata. Never keys from the
+	// environment and never a profile of the shared files, so that a
+	// refreshing profile's renewal cannot pick up a step's exported keys or
+	// reach the profile itself again.
+	MachineCredentials func(ctx context.Context, region string) (aws.CredentialsProvider, error)
 
 	// WebIdentityToken, when set, is a web identity token the caller already
 	// has (the CLI reads it from a variable such as CIRCLE_OIDC_TOKEN_V2).

@@ -65,10 +65,14 @@ func (r *runner) obtain(ctx context.Context, endpoint stsEndpoint) (*Result, err
 		}
 	}
 	f, why := chooseFlow(cfg, r.env)
+	if r.want != 0 && f != r.want {
+		return nil, &RenewError{Want: r.want, Got: why}
+	}
 	r.log.Info("Flow: " + why)
+	obtained := r.env.Now()
 	res, err := r.runFlow(ctx, endpoint, f)
 	if res != nil {
-		res.flow = f
+		res.flow, res.obtained = f, obtained
 	}
 	return res, err
 }
@@ -80,7 +84,7 @@ func (r *runner) runFlow(ctx context.Context, endpoint stsEndpoint, f flow) (*Re
 	case flowOIDC, flowTokenFile, flowToken:
 		return r.webIdentity(ctx, endpoint, f)
 	}
-	src, creds, err := r.signingCredentials(ctx, cfg)
+	src, creds, err := r.signingCredentials(ctx, cfg, r.machineOnly)
 	if err != nil {
 		var nc *NoCredentialsError
 		if f == flowAmbient && errors.As(err, &nc) {
@@ -142,13 +146,15 @@ func (r *runner) runFlow(ctx context.Context, endpoint stsEndpoint, f flow) (*Re
 	if err != nil {
 		return nil, &CallError{Source: "credentials from " + src.name, Role: cfg.RoleARN, Tagged: len(in.Tags) > 0, Err: err}
 	}
-	return r.assumed(s, src.name), nil
+	res := r.assumed(s, src.name)
+	res.tags = in.Tags
+	return res, nil
 }
 
 // signingCredentials finds and reads the credentials that sign the call
 // for cfg, and masks them at once.
-func (r *runner) signingCredentials(ctx context.Context, cfg *inputs.Config) (*source, aws.Credentials, error) {
-	src, err := chooseSource(ctx, cfg, r.env)
+func (r *runner) signingCredentials(ctx context.Context, cfg *inputs.Config, machineOnly bool) (*source, aws.Credentials, error) {
+	src, err := chooseSource(ctx, cfg, r.env, machineOnly)
 	if err != nil {
 		return nil, aws.Credentials{}, err
 	}
@@ -163,6 +169,9 @@ func (r *runner) signingCredentials(ctx context.Context, cfg *inputs.Config) (*s
 // tags returns the session tags to send (default and custom), and the
 // smaller set to retry with when STS finds them too large.
 func (r *runner) tags() (all, kept []stsclient.Tag) {
+	if r.fixedTags != nil {
+		return *r.fixedTags, *r.fixedTags
+	}
 	if r.cfg.RoleSkipSessionTagging {
 		return r.cfg.Tags, r.cfg.Tags
 	}

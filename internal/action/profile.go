@@ -1,16 +1,18 @@
 package action
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"github.com/assume-role/assume-role/internal/awsconfig"
 	"github.com/assume-role/assume-role/internal/filecmd"
 	"github.com/assume-role/assume-role/internal/inputs"
+	"github.com/assume-role/assume-role/internal/refresh"
 )
 
 // The runner's temp directory as a container action sees it (RUNNER_TEMP
@@ -173,46 +175,185 @@ func isAct(env *Env) bool {
 	return env.getenv("ACT") == "true" || env.getenv("GITEA_ACTIONS") == "true" || env.getenv("FORGEJO_ACTIONS") == "true"
 }
 
-// writeProfile writes the session as the aws-profile and returns what to
-// export and the files the post stage deletes.
-func (r *runner) writeProfile(res *Result) (env []filecmd.Entry, files []string, err error) {
+// binaryName is the credential_process binary's name in the profile
+// directory.
+const binaryName = "assume-role"
+
+// profilePlan is the aws-profile as checked before the STS call: where it
+// goes, what it will say and, for a refreshing profile, how it renews. Only
+// the session's keys are missing.
+type profilePlan struct {
+	place   *profilePlace
+	profile awsconfig.Profile
+	refresh *refreshPlan
+}
+
+// refreshPlan is how a refreshing profile renews its session.
+type refreshPlan struct {
+	write refresh.Files // as this process writes them
+	spec  refresh.Spec  // without the role ARN and tags, known after the call
+	// how says in words what renews the session, for the log.
+	how string
+}
+
+// planProfile runs every check of the aws-profile that does not need the
+// session, before the STS call: that there is a directory later steps
+// read, that the post stage can be told what to delete, that a refreshing
+// profile can be renewed at all and its credential_process line survives
+// the shared files, and that the profile may be written there.
+func (r *runner) planProfile() (*profilePlan, error) {
 	cfg := r.cfg
 	place, err := placeProfile(r.env, cfg.JobContainerID != "")
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
+	if r.env.getenv(filecmd.State.String()) == "" {
+		// Without it the post stage would not know what to delete.
+		return nil, &filecmd.FileError{Var: filecmd.State.String(), Err: filecmd.ErrNotSet}
+	}
+	plan := &profilePlan{place: place, profile: awsconfig.Profile{Name: cfg.AWSProfile, Region: cfg.Region}}
+	check := plan.profile
+	if cfg.RefreshCredentials {
+		if plan.refresh, err = r.planRefresh(); err != nil {
+			return nil, err
+		}
+		plan.refresh.write = refresh.FilesFor(place.writeDir, cfg.AWSProfile)
+		// Paths inside the files are the later steps' own: nothing translates them.
+		inStep := refresh.FilesFor(place.stepDir, cfg.AWSProfile)
+		plan.profile.CredentialProcess = shellJoin([]string{place.inStep(binaryName), "credential-process", "--spec", inStep.Spec})
+		check = plan.profile
+	} else {
+		// The same sections as the real write, with stand-ins for the keys
+		// STS will issue.
+		check.AccessKeyID, check.SecretAccessKey, check.SessionToken = "ASIASTANDIN000000000", "stand-in", "stand-in"
+	}
+	if err := awsconfig.Check(place.write, check, cfg.OverwriteAWSProfile); err != nil {
+		return nil, &ProfileError{Err: err}
+	}
+	return plan, nil
+}
+
+// planRefresh decides, before any STS call, how a refreshing profile will
+// renew its session, and refuses a session that cannot be renewed safely.
+// A renewal runs in a later step, where the environment may hold that
+// step's own exported keys, an AWS_PROFILE naming this very profile, or
+// shared files that are ours: so it never reads keys from the environment
+// or any profile, only what the spec says.
+func (r *runner) planRefresh() (*refreshPlan, error) {
+	cfg := r.cfg
+	refuse := func(problem, fix string) error {
+		return &inputs.InputError{Input: "refresh-credentials", Value: "true", Problem: problem, Fix: fix}
+	}
+	in := make(map[string]string, len(r.raw))
+	for k, v := range r.raw {
+		in[k] = v
+	}
+	set := func(input, v string) { in[inputs.Prefix+strings.ToUpper(input)] = v }
+	// A renewal never signs with keys from its environment, never keeps
+	// what it finds there instead of renewing, and never chains.
+	set("unset-current-credentials", "true")
+	set("use-existing-credentials", "false")
+	set("role-chaining", "false")
+	p := &refreshPlan{spec: refresh.Spec{Inputs: in}}
+	f, _ := chooseFlow(cfg, r.env)
+	switch f {
+	case flowOIDC:
+		p.spec.Flow, p.how = refresh.FlowOIDC, "a fresh GitHub ID token from the job's token service (permissions: id-token: write) per renewal"
+	case flowTokenFile:
+		p.spec.Flow, p.how = refresh.FlowTokenFile, "the token in "+cfg.WebIdentityTokenFile+", read again per renewal"
+	case flowKeys:
+		if cfg.SessionToken != "" {
+			return nil, refuse("cannot renew a session whose source keys are temporary (aws-session-token is set)",
+				"give long-term keys, use OIDC, or remove refresh-credentials")
+		}
+		p.spec.Flow, p.how = refresh.FlowKeys, "the long-term keys given as inputs"
+	case flowChaining:
+		return nil, refuse("cannot renew a chained session: the session it comes from expires too",
+			"remove refresh-credentials, or assume the role directly with OIDC or keys")
+	case flowAmbient:
+		id, secret := r.env.getenv("AWS_ACCESS_KEY_ID"), r.env.getenv("AWS_SECRET_ACCESS_KEY")
+		if !cfg.UnsetCurrentCredentials && id != "" && secret != "" {
+			// These keys sign the call (see chooseSource): renew with the
+			// same keys, from the spec, never from a later environment.
+			if r.env.getenv("AWS_SESSION_TOKEN") != "" {
+				return nil, refuse("cannot renew a session signed by temporary keys: AWS_ACCESS_KEY_ID in the step's environment comes with AWS_SESSION_TOKEN (an earlier step's session?)",
+					"give long-term keys as aws-access-key-id and aws-secret-access-key, use OIDC, or remove refresh-credentials")
+			}
+			set("aws-access-key-id", id)
+			set("aws-secret-access-key", secret)
+			p.spec.Flow, p.how = refresh.FlowKeys, "the long-term keys that were in AWS_ACCESS_KEY_ID of this step's environment"
+			break
+		}
+		if r.env.MachineCredentials == nil {
+			return nil, refuse("cannot renew a session from the job's existing credentials here", "give keys, use OIDC or a token file")
+		}
+		set("force-skip-oidc", "true")
+		p.spec.Flow = refresh.FlowAmbient
+		p.how = "the machine's own credentials (AWS_WEB_IDENTITY_TOKEN_FILE, the container credentials endpoint or the instance's metadata; " +
+			"never keys from the environment or a profile)"
+		r.machineOnly = true
+	default:
+		return nil, refuse("cannot renew a session from a web identity token given in an environment variable: the process that renews has no such token",
+			"give the token as a file (web-identity-token-file), or remove refresh-credentials")
+	}
+	return p, nil
+}
+
+// writeProfile writes the profile for the session res, after the STS call:
+// first the state that tells the post stage what to delete, then the files,
+// the spec (which may hold long-term keys) last. It returns what to export
+// and a function that undoes every file it wrote, for when a later write
+// fails; on its own failure it has undone them already.
+func (r *runner) writeProfile(plan *profilePlan, res *Result, t *targets) (env []filecmd.Entry, undo func() error, err error) {
+	cfg := r.cfg
+	place := plan.place
 	if res.Session == nil {
 		return nil, nil, &ProfileError{Err: fmt.Errorf("there is no new session to write: the job's existing credentials were kept")}
 	}
-	p := awsconfig.Profile{Name: cfg.AWSProfile, Region: cfg.Region}
-	files = []string{place.write.Credentials, place.write.Config}
-	if cfg.RefreshCredentials {
-		args, source, err := r.refreshArgs(res)
-		if err != nil {
-			return nil, nil, err
+	files := []string{place.write.Credentials, place.write.Config}
+	if rp := plan.refresh; rp != nil {
+		files = append(files, filepath.Join(place.writeDir, binaryName), rp.write.Spec, rp.write.Session, rp.write.Lock)
+	}
+	state := []filecmd.Entry{{Name: StateFiles, Value: strings.Join(files, "\n")}}
+	if err := filecmd.Append(filecmd.State, t.state, state, r.env.Rand); err != nil {
+		return nil, nil, err
+	}
+
+	var undos []func() error
+	undo = func() error {
+		var errs []error
+		for i := len(undos) - 1; i >= 0; i-- {
+			errs = append(errs, undos[i]())
 		}
-		if source != nil {
-			if err := awsconfig.Write(place.write, *source, true); err != nil {
-				return nil, nil, &ProfileError{Err: err}
-			}
+		return errors.Join(errs...)
+	}
+	fail := func(err error) ([]filecmd.Entry, func() error, error) {
+		return nil, nil, errors.Join(&ProfileError{Err: err}, undo())
+	}
+	p := plan.profile
+	var specBytes []byte
+	how := "with the session's keys"
+	if rp := plan.refresh; rp != nil {
+		how = "that renews its session itself (credential_process) with " + rp.how
+		if specBytes, err = r.writeRefresh(place, rp, res, &undos); err != nil {
+			return fail(err)
 		}
-		self, err := os.Executable()
-		if err != nil {
-			return nil, nil, &ProfileError{Err: err}
-		}
-		bin := filepath.Join(place.writeDir, "assume-role")
-		if err := awsconfig.InstallExecutable(self, bin); err != nil {
-			return nil, nil, &ProfileError{Err: fmt.Errorf("installing the credential_process binary: %w", err)}
-		}
-		files = append(files, bin)
-		p.CredentialProcess = shellJoin(append([]string{place.inStep("assume-role"), "credential-process"}, args...))
 	} else {
 		s := res.Session
 		p.AccessKeyID, p.SecretAccessKey, p.SessionToken, p.Expiration = s.AccessKeyID, s.SecretAccessKey, s.SessionToken, s.Expiration
 	}
-	if err := awsconfig.Write(place.write, p, cfg.OverwriteAWSProfile); err != nil {
-		return nil, nil, &ProfileError{Err: err}
+	u, err := awsconfig.WriteUndoable(place.write, p, cfg.OverwriteAWSProfile)
+	if err != nil {
+		return fail(err)
 	}
+	undos = append(undos, u)
+	if rp := plan.refresh; rp != nil {
+		// Last: with keys, the spec holds the long-term keys.
+		if err := writePrivate(rp.write.Spec, specBytes, &undos); err != nil {
+			return fail(err)
+		}
+	}
+
 	env = []filecmd.Entry{
 		{Name: "AWS_SHARED_CREDENTIALS_FILE", Value: place.host.Credentials},
 		{Name: "AWS_CONFIG_FILE", Value: place.host.Config},
@@ -220,62 +361,84 @@ func (r *runner) writeProfile(res *Result) (env []filecmd.Entry, files []string,
 	if cfg.OutputEnvCredentials {
 		env = append(env, filecmd.Entry{Name: "AWS_PROFILE", Value: cfg.AWSProfile})
 	}
-	how := "with the session's keys"
-	if cfg.RefreshCredentials {
-		how = "that renews its session itself (credential_process)"
-	}
-	r.log.Info(fmt.Sprintf("Wrote profile %s %s to %s; later steps select it with --profile %s or AWS_PROFILE",
-		cfg.AWSProfile, how, place.describe(), cfg.AWSProfile))
-	return env, files, nil
+	r.log.Info(fmt.Sprintf("Wrote profile %s %s to %s, where AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE now point; later steps select it with --profile %s or AWS_PROFILE=%s",
+		cfg.AWSProfile, how, place.describe(), cfg.AWSProfile, cfg.AWSProfile))
+	return env, undo, nil
 }
 
-// refreshArgs are the CLI flags with which credential_process assumes the
-// role again, and the source profile it reads keys from when the session
-// came from keys. A chained session cannot be renewed: its source expires.
-func (r *runner) refreshArgs(res *Result) ([]string, *awsconfig.Profile, error) {
+// writeRefresh writes what a refreshing profile's credential_process needs
+// besides the spec: the binary, the lock, and the cache, seeded with the
+// session this step obtained (and masked), so that callers use it until it
+// nears its end instead of assuming the role again at once.
+func (r *runner) writeRefresh(place *profilePlace, rp *refreshPlan, res *Result, undos *[]func() error) (spec []byte, err error) {
 	cfg := r.cfg
-	args := []string{"--role-to-assume", cfg.RoleARN,
-		"--role-session-name", cfg.RoleSessionName, "--role-duration-seconds", strconv.Itoa(cfg.RoleDurationSeconds)}
-	add := func(flag, v string) {
-		if v != "" {
-			args = append(args, "--"+flag, v)
+	// The role as assumed (a bare name is expanded by now), and the tags as
+	// STS accepted them.
+	rp.spec.Inputs[inputs.Prefix+"ROLE-TO-ASSUME"] = cfg.RoleARN
+	rp.spec.Tags = res.tags
+	spec, err = rp.spec.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	bin := filepath.Join(place.writeDir, binaryName)
+	existed := exists(bin)
+	if err := awsconfig.InstallExecutable(self, bin); err != nil {
+		return nil, fmt.Errorf("installing the credential_process binary: %w", err)
+	}
+	if !existed {
+		// An existing binary serves other refreshing profiles: keep it.
+		*undos = append(*undos, func() error { return removeIfExists(bin) })
+	}
+	if !exists(rp.write.Lock) {
+		if err := refresh.CreateLock(rp.write.Lock); err != nil {
+			return nil, err
 		}
+		*undos = append(*undos, func() error { return removeIfExists(rp.write.Lock) })
 	}
-	add("role-external-id", cfg.RoleExternalID)
-	add("sts-endpoint", cfg.STSEndpoint)
-	add("http-proxy", cfg.HTTPProxy)
-	add("no-proxy", cfg.NoProxy)
-	add("inline-session-policy", cfg.InlineSessionPolicy)
-	add("managed-session-policies", strings.Join(cfg.ManagedSessionPolicies, "\n"))
-	if cfg.RoleSkipSessionTagging {
-		// Boolean flags are bare: a separate "true" would be an argument.
-		args = append(args, "--role-skip-session-tagging")
+	s := res.Session
+	seed := refresh.Session{AccessKeyID: s.AccessKeyID, SecretAccessKey: s.SecretAccessKey, SessionToken: s.SessionToken,
+		Expiration: s.Expiration, Obtained: res.obtained}
+	b, err := refresh.EncodeSession(refresh.HashOf(spec), seed)
+	if err != nil {
+		return nil, err
 	}
-	add("custom-tags", cfg.CustomTags)
-	var source *awsconfig.Profile
-	switch res.flow {
-	case flowOIDC:
-		add("audience", cfg.Audience)
-	case flowTokenFile:
-		add("web-identity-token-file", cfg.WebIdentityTokenFile)
-	case flowKeys:
-		if cfg.SessionToken != "" {
-			return nil, nil, &inputs.InputError{Input: "refresh-credentials", Value: "true", Problem: "cannot renew a session whose source keys are temporary (aws-session-token is set)",
-				Fix: "give long-term keys, use OIDC, or remove refresh-credentials"}
+	return spec, writePrivate(rp.write.Session, b, undos)
+}
+
+// writePrivate writes a 0600 file and records how to put back what was
+// there before.
+func writePrivate(path string, data []byte, undos *[]func() error) error {
+	old, err := os.ReadFile(path)
+	existed := err == nil
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	if err := awsconfig.WritePrivate(path, data); err != nil {
+		return err
+	}
+	*undos = append(*undos, func() error {
+		if existed {
+			return awsconfig.WritePrivate(path, old)
 		}
-		source = &awsconfig.Profile{Name: cfg.AWSProfile + "-source", AccessKeyID: cfg.AccessKeyID, SecretAccessKey: cfg.SecretAccessKey}
-		add("source-profile", source.Name)
-	case flowChaining:
-		return nil, nil, &inputs.InputError{Input: "refresh-credentials", Value: "true", Problem: "cannot renew a chained session: the session it comes from expires too",
-			Fix: "remove refresh-credentials, or assume the role directly with OIDC or keys"}
-	case flowAmbient:
-		args = append(args, "--force-skip-oidc")
-	default:
-		return nil, nil, &inputs.InputError{Input: "refresh-credentials", Value: "true", Problem: "cannot renew this kind of session",
-			Fix: "use OIDC, a token file or keys with role-to-assume"}
+		return removeIfExists(path)
+	})
+	return nil
+}
+
+func exists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
+}
+
+func removeIfExists(path string) error {
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
 	}
-	// Last, and never quoted: the Go SDK strips quotes around a whole value.
-	return append(args, "--aws-region", cfg.Region), source, nil
+	return nil
 }
 
 // shellJoin quotes args for credential_process, which botocore splits like

@@ -49,11 +49,14 @@ func (e *NoCredentialsError) Error() string {
 
 func (e *NoCredentialsError) Unwrap() error { return e.Err }
 
+// machineSource names Env.MachineCredentials in the log and in errors.
+const machineSource = "the machine's own credentials (web identity from AWS_WEB_IDENTITY_TOKEN_FILE, the container credentials endpoint or instance metadata; no keys from the environment, no profile)"
+
 // chooseSource picks the credentials that sign the STS call. Ambient
 // credentials (exported by an earlier step, or from the runner's machine) are
 // used only when no keys were given: an earlier step's session must never be
 // picked up by accident.
-func chooseSource(ctx context.Context, cfg *inputs.Config, env *Env) (*source, error) {
+func chooseSource(ctx context.Context, cfg *inputs.Config, env *Env, machineOnly bool) (*source, error) {
 	if cfg.AccessKeyID != "" {
 		return &source{
 			name:     "the aws-access-key-id and aws-secret-access-key inputs",
@@ -82,6 +85,23 @@ func chooseSource(ctx context.Context, cfg *inputs.Config, env *Env) (*source, e
 		// the user did not mean.
 		return nil, &NoCredentialsError{Why: "role-chaining is true, but the step's environment has no AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY. " +
 			"Run this action (with output-env-credentials true) in an earlier step of the same job, or give aws-access-key-id and aws-secret-access-key instead of role-chaining"}
+	}
+	if machineOnly {
+		// A refreshing profile: what renews the session later must be what
+		// signs it now, and can never lead back to the profile itself.
+		if env.MachineCredentials == nil {
+			return nil, &NoCredentialsError{Why: "the machine's own credentials cannot be read here"}
+		}
+		p, err := env.MachineCredentials(ctx, cfg.Region)
+		if err != nil {
+			return nil, &NoCredentialsError{Why: "loading the machine's own credentials failed", Err: err}
+		}
+		return &source{
+			name:     machineSource,
+			why:      why + ", and a refreshing profile renews only with the machine's own credentials",
+			provider: aws.NewCredentialsCache(p),
+			ambient:  true,
+		}, nil
 	}
 	if env.AmbientCredentials == nil {
 		return nil, &NoCredentialsError{Why: "no keys were given and the environment has none"}

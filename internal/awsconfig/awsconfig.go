@@ -289,39 +289,68 @@ func editText(content string, match func(string) bool, section []string) (after 
 // (*InvalidProfileError), the paths (*UnsafeFileError), an existing profile
 // (*ProfileExistsError) and the layout (*LayoutError).
 func Write(f Files, p Profile, overwrite bool) error {
-	if err := p.validate(); err != nil {
-		return err
-	}
-	creds, cfg := p.sections()
-	targets, err := openTargets(f, p.Name, cfg, creds)
+	_, err := WriteUndoable(f, p, overwrite)
+	return err
+}
+
+// WriteUndoable is Write that also returns a function putting both files
+// back as they were before it, byte for byte (a file it created is
+// removed), for a caller whose later step can still fail. The undo
+// function is nil when Write fails, which leaves the files as they were.
+func WriteUndoable(f Files, p Profile, overwrite bool) (undo func() error, err error) {
+	targets, err := prepare(f, p, overwrite)
 	if err != nil {
-		return err
-	}
-	for _, t := range targets {
-		if !overwrite && len(parse(string(t.file.content)).bodies(t.match)) > 0 {
-			return &ProfileExistsError{Name: p.Name, Path: t.file.path}
-		}
-		if err := t.plan(); err != nil {
-			return err
-		}
+		return nil, err
 	}
 	var done []*target
+	restore := func() error {
+		var errs []error
+		for _, d := range done {
+			if rerr := d.file.restore(); rerr != nil {
+				errs = append(errs, fmt.Errorf("restoring %s: %w", d.file.path, rerr))
+			}
+		}
+		return errors.Join(errs...)
+	}
 	for _, t := range targets {
 		if !t.changed {
 			continue
 		}
 		if err := t.file.replace([]byte(t.after)); err != nil {
-			err = fmt.Errorf("writing AWS profile %q to %s: %w", p.Name, t.file.path, err)
-			for _, d := range done {
-				if rerr := d.file.restore(); rerr != nil {
-					err = errors.Join(err, fmt.Errorf("restoring %s: %w", d.file.path, rerr))
-				}
-			}
-			return err
+			return nil, errors.Join(fmt.Errorf("writing AWS profile %q to %s: %w", p.Name, t.file.path, err), restore())
 		}
 		done = append(done, t)
 	}
-	return nil
+	return restore, nil
+}
+
+// Check runs every check of Write without writing anything, so that a
+// caller can refuse before it does work that Write would then waste (an
+// STS call): the same errors as Write, or nil when Write would proceed.
+func Check(f Files, p Profile, overwrite bool) error {
+	_, err := prepare(f, p, overwrite)
+	return err
+}
+
+// prepare validates p, reads both files and plans their new content.
+func prepare(f Files, p Profile, overwrite bool) ([]*target, error) {
+	if err := p.validate(); err != nil {
+		return nil, err
+	}
+	creds, cfg := p.sections()
+	targets, err := openTargets(f, p.Name, cfg, creds)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range targets {
+		if !overwrite && len(parse(string(t.file.content)).bodies(t.match)) > 0 {
+			return nil, &ProfileExistsError{Name: p.Name, Path: t.file.path}
+		}
+		if err := t.plan(); err != nil {
+			return nil, err
+		}
+	}
+	return targets, nil
 }
 
 // Remove deletes the profile's sections from both files and keeps the rest,

@@ -243,3 +243,18 @@ func InstallExecutable(src, dst string) error {
 	}
 	return os.Rename(tmp.Name(), dst)
 }
+
+// WritePrivate replaces the file at path with data, atomically, as the
+// shared files are written: mode 0600 (or stricter, if it already was),
+// missing directories 0700, the owner of the file it replaces or of its
+// directory, and never through a symbolic link. It is for the other
+// secrets a profile needs beside the shared files, in the runner's temp
+// directory, so it skips fsync like Files.Scratch.
+func WritePrivate(path string, data []byte) error {
+	f, err := readFile(path)
+	if err != nil {
+		return err
+	}
+	f.scratch = true
+	return f.replace(data)
+}

@@ -23,6 +23,7 @@ import (
 	"github.com/assume-role/assume-role/internal/exportfmt"
 	"github.com/assume-role/assume-role/internal/inputs"
 	"github.com/assume-role/assume-role/internal/logcmd"
+	"github.com/assume-role/assume-role/internal/refresh"
 	"github.com/assume-role/assume-role/internal/version"
 )
 
@@ -71,6 +72,14 @@ func Run(ctx context.Context, args []string, env action.Env, stdio IO) error {
 			args = []string{"--help"}
 		case "version":
 			args = []string{"--version"}
+		}
+	}
+	if cmd == "credential-process" {
+		if _, err := refresh.Guard(env.Getenv(refresh.GuardVar), args); err != nil {
+			return &ExitError{Code: action.ExitBadInput, Err: err}
+		}
+		if spec, ok := specArg(args); ok {
+			return serveSpec(ctx, spec, env, stdio)
 		}
 	}
 	p, err := parse(args)
@@ -234,6 +243,11 @@ func configure(ctx context.Context, cmd string, p *parsed, env *action.Env, noEn
 	cfg, err := inputs.Parse(raw)
 	if err != nil {
 		return nil, nil, err
+	}
+	if noEnv {
+		// Never the environment's keys either: they may be the session
+		// this very credential_process renews.
+		cfg.UnsetCurrentCredentials = true
 	}
 
 	if profile != "" {

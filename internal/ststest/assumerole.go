@@ -151,6 +151,12 @@ func (e *Emulator) assumeRole(req *request) (any, error) {
 // issue mints and stores a new session.
 func (e *Emulator) issue(role Role, in assumeRoleInput, now time.Time) *session {
 	ra, _ := parseRoleARN(role.ARN) // validated by AddRole
+	e.mu.Lock()
+	lifetime := e.lifetime
+	e.mu.Unlock()
+	if lifetime == 0 {
+		lifetime = time.Duration(in.duration) * time.Second
+	}
 	s := &session{
 		role:    role,
 		roleARN: ra,
@@ -159,7 +165,7 @@ func (e *Emulator) issue(role Role, in assumeRoleInput, now time.Time) *session 
 		creds: Credentials{
 			SecretAccessKey: newSecretAccessKey(),
 			SessionToken:    newSessionToken(),
-			Expiration:      now.UTC().Truncate(time.Second).Add(time.Duration(in.duration) * time.Second),
+			Expiration:      now.UTC().Truncate(time.Second).Add(lifetime),
 			ARN:             fmt.Sprintf("arn:%s:sts::%s:assumed-role/%s/%s", ra.partition, ra.account, ra.name, in.sessionName),
 		},
 	}

@@ -145,6 +145,7 @@ type Emulator struct {
 	faults   map[string][]Fault      // by action, "" for any action
 	oidc     map[string]OIDCProvider // by account + "/" + issuer key
 	latency  time.Duration
+	lifetime time.Duration
 	limiter  tokenBucket
 }
 
@@ -253,6 +254,17 @@ func (e *Emulator) SetLatency(d time.Duration) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.latency = d
+}
+
+// SetSessionLifetime makes every session issued from now on expire d after
+// it is issued, whatever DurationSeconds asked for (which is still checked
+// against the role's maximum): renewals can then be tested in seconds. Zero
+// restores DurationSeconds. The answer's Expiration says the real end, and
+// requests signed with the session fail with ExpiredToken after it.
+func (e *Emulator) SetSessionLifetime(d time.Duration) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.lifetime = d
 }
 
 // SetRateLimit answers requests beyond perSecond per second (with a burst of

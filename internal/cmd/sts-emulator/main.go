@@ -68,6 +68,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	addr := fs.String("addr", "127.0.0.1:0", "`address` to listen on; port 0 picks a free one")
 	latency := fs.Duration("latency", 0, "delay added before every answer")
 	rateLimit := fs.Int("rate-limit", 0, "requests per second answered before Throttling (0 = unlimited)")
+	lifetime := fs.Duration("session-lifetime", 0, "make every issued session expire this long after it is issued, whatever DurationSeconds says (0 = as asked)")
 	verbose := fs.Bool("v", false, "log every request to stderr")
 	oidc := fs.Bool("oidc", false, "also serve a GitHub OIDC token endpoint under /oidc/ whose tokens the demo OIDC role trusts")
 	if err := fs.Parse(args); err != nil {
@@ -87,6 +88,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	emu := ststest.New(opts...)
 	emu.SeedDemo()
 	emu.SetLatency(*latency)
+	emu.SetSessionLifetime(*lifetime)
 	emu.SetRateLimit(*rateLimit)
 
 	var handler http.Handler = emu
