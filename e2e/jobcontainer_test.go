@@ -106,8 +106,21 @@ func TestJobContainer(t *testing.T) {
 				if got, code, stderr := inJobContainer(t, job, url, args...); code != 0 || got != want {
 					t.Fatalf("aws in the job container: %q, exit %d %s", got, code, stderr)
 				}
-				if n := e.CallCount("AssumeRole") - calls; flow.name == "refresh" && n != 1 {
-					t.Errorf("the later step made %d AssumeRole calls, want 1 (through credential_process)", n)
+				if flow.name == "refresh" {
+					// The step's own session first, from the cache; with the
+					// cache gone, credential_process renews it in the container.
+					if n := e.CallCount("AssumeRole") - calls; n != 0 {
+						t.Errorf("the later step made %d AssumeRole calls, want 0 (the cached session)", n)
+					}
+					if err := os.Remove(filepath.Join(job.Dirs.Work, layout.host, "prod.session.json")); err != nil {
+						t.Fatal(err)
+					}
+					if got, code, stderr := inJobContainer(t, job, url, args...); code != 0 || got != want {
+						t.Fatalf("aws in the job container, renewing: %q, exit %d %s", got, code, stderr)
+					}
+					if n := e.CallCount("AssumeRole") - calls; n != 1 {
+						t.Errorf("the later step made %d AssumeRole calls, want 1 (through credential_process)", n)
+					}
 				}
 			})
 		}
@@ -182,7 +195,11 @@ func TestProfileNotShared(t *testing.T) {
 			if errs := r.Errors(); len(errs) != 1 {
 				t.Fatalf("want one ::error::, got %q", errs)
 			}
-			runnertest.CheckNoLeak(t, r, false, append(secretsOf(lastIssued(t, e)), ststest.DemoUser.SecretAccessKey)...)
+			// Found before the STS call: no session was made to be lost.
+			if n := e.CallCount(""); n != 0 {
+				t.Errorf("%d STS calls before the refusal", n)
+			}
+			runnertest.CheckNoLeak(t, r, false, ststest.DemoUser.SecretAccessKey)
 			golden(t, "errors/profile-not-shared.golden", normalize(strings.Join(r.Errors(), "\n")+"\n", url, nil))
 
 			// Without aws-profile the same runner works.
