@@ -559,8 +559,19 @@ func TestMotoRefreshProfileWithTheAWSCLI(t *testing.T) {
 		t.Fatalf("exit %d\n%s", r.ExitCode, r.Stdout)
 	}
 	_, first := m.answer(t, "AssumeRole")
-	// The AWS CLI runs the profile's credential_process, which assumes the
-	// role again, and signs its call with what that returned.
+	// The AWS CLI runs the profile's credential_process, which hands out
+	// the step's own session from its cache first.
+	if got, code, stderr := profileIdentity(t, job, m.URL, "deploy"); code != 0 || got != first.AssumedRoleUser.Arn || len(m.calls("AssumeRole")) != 1 {
+		t.Fatalf("aws --profile deploy with the cached session: %q exit %d, %d AssumeRole\n%s", got, code, len(m.calls("AssumeRole")), stderr)
+	}
+	if ex, _ := m.answer(t, "GetCallerIdentity"); ex.AccessKeyID != first.Credentials.AccessKeyID {
+		t.Errorf("the CLI signed with %q, want the step's session", ex.AccessKeyID)
+	}
+	// Without it, credential_process assumes the role again, and the CLI
+	// signs its call with what that returned.
+	if err := os.Remove(filepath.Join(job.Dirs.Temp, "assume-role-aws", "deploy.session.json")); err != nil {
+		t.Fatal(err)
+	}
 	got, code, stderr := profileIdentity(t, job, m.URL, "deploy")
 	if code != 0 {
 		t.Fatalf("aws --profile deploy: exit %d\n%s", code, stderr)

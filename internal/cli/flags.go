@@ -245,8 +245,6 @@ Usage:
   assume-role [flags]                     print the session (--format)
   assume-role exec [flags] -- CMD [ARG…]  run CMD with the session in its environment
   assume-role credential-process [flags]  answer as an AWS credential_process command
-  assume-role credential-process --spec FILE
-                                          a refreshing profile's cached, self-renewing session
   assume-role trust-policy [flags]        print a role's trust policy for GitHub's OIDC (--help)
   assume-role cleanup                     the GitHub Action's post stage
   assume-role --version                   print the version
