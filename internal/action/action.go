@@ -242,10 +242,29 @@ func (r *runner) client(endpoint stsEndpoint, src *source) *stsclient.Client {
 		HTTPClient:   r.httpClient(),
 		MaxAttempts:  r.cfg.Attempts(),
 		OnRetry: func(attempt int, wait time.Duration, err error) {
-			r.log.Info(fmt.Sprintf("STS attempt %d of %d failed (%v); retrying in %s",
-				attempt, r.cfg.Attempts(), err, wait.Round(time.Millisecond)))
+			r.log.Info(fmt.Sprintf("STS attempt %d of %d %s; retrying in %s",
+				attempt, r.cfg.Attempts(), r.attemptFailure(err), wait.Round(time.Millisecond)))
 		},
 	})
+}
+
+// attemptFailure says how an STS attempt failed. When no answer came, it
+// names where the request went and how (directly or through which proxy):
+// more attempts at a wrong address or through a wrong proxy do not help.
+func (r *runner) attemptFailure(err error) string {
+	var ue *url.Error
+	if !errors.As(err, &ue) {
+		return fmt.Sprintf("failed (%v)", err)
+	}
+	u, perr := url.Parse(ue.URL)
+	if perr != nil {
+		return fmt.Sprintf("failed (%v)", err)
+	}
+	via := "directly (no proxy applies)"
+	if p, _ := r.proxyFunc()(u); p != nil {
+		via = "through the proxy " + p.Redacted()
+	}
+	return fmt.Sprintf("got no answer from %s://%s %s (%v)", u.Scheme, u.Host, via, ue.Err)
 }
 
 func (r *runner) httpClient() *http.Client {

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/assume-role/assume-role/internal/inputs"
 )
 
 // Env is everything the action takes from the outside world. main fills it
@@ -49,7 +51,50 @@ type Env struct {
 	// environment's, as in the AWS CLI.
 	SourceProfile string
 
+	// Words, when set, is how the log and errors name what the caller
+	// supplied (the CLI: flags and variables); nil means the action's words.
+	Words *Words
+
 	vars map[string]string
+}
+
+// Words names the inputs and the sources of the signing credentials in the
+// log and in errors. Empty fields keep the action's wording.
+type Words struct {
+	// Names names inputs; nil means inputs.ActionNames.
+	Names inputs.Names
+	// InputKeys names the keys given as aws-access-key-id and
+	// aws-secret-access-key; EnvKeys the AWS_ACCESS_KEY_ID and
+	// AWS_SECRET_ACCESS_KEY already in the environment; Ambient whatever
+	// AmbientCredentials reads.
+	InputKeys, EnvKeys, Ambient string
+}
+
+// words returns the wording in force, with the action's for unset fields.
+func (e *Env) words() Words {
+	w := Words{
+		Names:     inputs.ActionNames{},
+		InputKeys: "the aws-access-key-id and aws-secret-access-key inputs",
+		EnvKeys:   "AWS_ACCESS_KEY_ID in the step's environment (exported by an earlier step)",
+		Ambient:   "the AWS SDK's default credential chain (shared config, web identity, container or instance metadata)",
+	}
+	if e.Words == nil {
+		return w
+	}
+	if e.Words.Names != nil {
+		w.Names = e.Words.Names
+	}
+	for _, f := range []struct {
+		dst *string
+		src string
+	}{
+		{&w.InputKeys, e.Words.InputKeys}, {&w.EnvKeys, e.Words.EnvKeys}, {&w.Ambient, e.Words.Ambient},
+	} {
+		if f.src != "" {
+			*f.dst = f.src
+		}
+	}
+	return w
 }
 
 func (e *Env) init() {

@@ -31,21 +31,28 @@ const (
 // says why in words for the log.
 func chooseFlow(cfg *inputs.Config, env *Env) (flow, string) {
 	oidc := env.getenv("ACTIONS_ID_TOKEN_REQUEST_URL") != "" && env.getenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN") != ""
+	n := env.words().Names.Ref
 	switch {
 	case cfg.AccessKeyID != "":
-		return flowKeys, "keys: aws-access-key-id and aws-secret-access-key are set"
+		return flowKeys, "keys: " + n("aws-access-key-id") + " and " + n("aws-secret-access-key") + " are set"
 	case cfg.RoleToAssume == "":
-		return flowAmbient, "existing credentials: no role-to-assume and no keys"
+		return flowAmbient, "existing credentials: no " + n("role-to-assume") + " and no keys"
+	case cfg.RoleChaining && env.Words != nil:
+		return flowChaining, "role chaining: " + n("role-chaining") + " is set, so the session in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY assumes the role"
 	case cfg.RoleChaining:
 		return flowChaining, "role chaining: role-chaining is true, so the session an earlier step exported assumes the role"
 	case cfg.WebIdentityTokenFile != "":
-		return flowTokenFile, "web identity: web-identity-token-file is set"
+		return flowTokenFile, "web identity: " + n("web-identity-token-file") + " is set"
 	case env.WebIdentityToken != "":
 		return flowToken, "web identity: a token was given in an environment variable"
+	case env.SourceProfile != "":
+		return flowAmbient, "profile: the keys of " + n("source-profile") + " " + env.SourceProfile + " assume the role"
 	case oidc && !cfg.ForceSkipOIDC:
-		return flowOIDC, "OIDC: role-to-assume is set, no keys are given and the job may mint an ID token (ACTIONS_ID_TOKEN_REQUEST_URL is set)"
+		return flowOIDC, "OIDC: " + n("role-to-assume") + " is set, no keys are given and the job may mint an ID token (ACTIONS_ID_TOKEN_REQUEST_URL is set)"
 	case cfg.ForceSkipOIDC:
-		return flowAmbient, "existing credentials: force-skip-oidc is true and no keys are given"
+		return flowAmbient, "existing credentials: " + n("force-skip-oidc") + " is true and no keys are given"
+	case env.Words != nil:
+		return flowAmbient, "existing credentials: no keys are given and there is no GitHub ID token to use"
 	}
 	return flowAmbient, "existing credentials: no keys are given and the job cannot mint an ID token"
 }

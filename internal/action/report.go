@@ -91,7 +91,13 @@ func Report(log *logcmd.Logger, err error) int {
 }
 
 // Explain turns an error into the message a user can act on, and its exit code.
-func Explain(err error) (string, int) {
+func Explain(err error) (string, int) { return ExplainWith(err, inputs.ActionNames{}) }
+
+// ExplainWith is Explain with the inputs named by names, as the CLI names
+// them (flags and variables, no workflow).
+func ExplainWith(err error, names inputs.Names) (string, int) {
+	w := words{Names: names}
+	_, w.action = names.(inputs.ActionNames)
 	var (
 		inErr    *inputs.InputError
 		noCreds  *NoCredentialsError
@@ -127,7 +133,7 @@ func Explain(err error) (string, int) {
 		}
 		return msg, ExitBadInput
 	case errors.As(err, &notAllow):
-		return err.Error() + ". Check role-to-assume, or add the account to allowed-account-ids if it is expected.", ExitRefused
+		return err.Error() + ". Check " + w.Ref("role-to-assume") + ", or add the account to " + w.Ref("allowed-account-ids") + " if it is expected.", ExitRefused
 	case errors.As(err, &idErr):
 		var fe *idtoken.FetchError
 		if errors.As(err, &fe) && (fe.Status == 401 || fe.Status == 403) {
@@ -154,10 +160,10 @@ func Explain(err error) (string, int) {
 		}
 		return err.Error(), ExitInternal
 	case errors.As(err, &timeout):
-		return err.Error() + ". Raise action-timeout-s, or check the network path to STS (sts-endpoint, http-proxy).", ExitUnavailable
+		return err.Error() + ". Raise " + w.Ref("action-timeout-s") + ", or check the network path to STS (" + w.Ref("sts-endpoint") + ", " + w.Ref("http-proxy") + ").", ExitUnavailable
 	case errors.As(err, &stsErr):
 		errors.As(err, &call)
-		return err.Error() + hint(stsErr, call), exitFor(stsErr.Kind)
+		return err.Error() + w.hint(stsErr, call), exitFor(stsErr.Kind)
 	}
 	return err.Error(), ExitInternal
 }
@@ -187,19 +193,46 @@ func roleOfSession(arn string) string {
 	return fmt.Sprintf("arn:%s:iam::%s:role/%s", m[1], m[2], m[3])
 }
 
+// words phrase the advice for the reader: a workflow's author (inputs,
+// secrets, jobs) or a person at a shell (flags, variables).
+type words struct {
+	inputs.Names
+	action bool
+}
+
+// enable tells the reader to turn a boolean input on.
+func (w words) enable(input string) string {
+	switch {
+	case w.action:
+		return "set " + input + ": true"
+	case input == "role-skip-session-tagging":
+		// Outside GitHub Actions the only tags are the custom ones.
+		return "send no session tags (" + w.Ref(input) + " and no " + w.Ref("custom-tags") + ")"
+	}
+	return "add " + w.Ref(input)
+}
+
+// pick returns the action's phrase or the CLI's.
+func (w words) pick(action, cli string) string {
+	if w.action {
+		return action
+	}
+	return cli
+}
+
 // hint says what to do about an STS error, in terms of the inputs and IAM.
-func hint(e *stsclient.Error, call *CallError) string {
+func (w words) hint(e *stsclient.Error, call *CallError) string {
 	role := ""
 	if call != nil {
 		role = call.Role
 	}
 	if tokenRefused(e, call) {
-		return webIdentityHint(e, call)
+		return w.webIdentityHint(e, call)
 	}
 	tagged := call != nil && call.Tagged
 	if e.Code == "AccessDenied" && tagged && strings.Contains(e.Message, "sts:TagSession") {
-		return fmt.Sprintf(". The trust policy of %s must also allow sts:TagSession for the caller, because this step sends session tags: "+
-			"add \"sts:TagSession\" to the statement's Action, or set role-skip-session-tagging: true.", role)
+		return fmt.Sprintf(". The trust policy of %s must also allow sts:TagSession for the caller, because this %s sends session tags: "+
+			"add \"sts:TagSession\" to the statement's Action, or %s.", role, w.pick("step", "call"), w.enable("role-skip-session-tagging"))
 	}
 	switch e.Code {
 	case "AccessDenied":
@@ -215,41 +248,43 @@ func hint(e *stsclient.Error, call *CallError) string {
 			// matches the next session of that role.
 			return fmt.Sprintf(". The caller is a session of the role %s: the trust policy of %s must allow that role "+
 				"(Principal {\"AWS\": \"%s\"}, with the role's path if it has one; not the session ARN) to call sts:AssumeRole"+
-				"; if the role requires an external ID, set role-external-id to it.%s", r, role, r, tagNote(tagged))
+				"; if the role requires an external ID, set %s to it.%s", r, role, r, w.Ref("role-external-id"), w.tagNote(tagged))
 		}
 		return fmt.Sprintf(". The trust policy of %s must allow %s to call sts:AssumeRole "+
 			"(Principal {\"AWS\": \"%s\"}, or the account root with the caller's own IAM policy allowing sts:AssumeRole on the role)"+
-			"; if the role requires an external ID, set role-external-id to it.%s", role, caller, principal, tagNote(tagged))
+			"; if the role requires an external ID, set %s to it.%s", role, caller, principal, w.Ref("role-external-id"), w.tagNote(tagged))
 	case "InvalidClientTokenId":
-		return ". The access key ID is not known to AWS: check the aws-access-key-id secret (deleted or inactive key, or a key from another partition)."
+		return ". The access key ID is not known to AWS: check " + w.pick("the aws-access-key-id secret", "the access key ID the call was signed with") + " (deleted or inactive key, or a key from another partition)."
 	case "SignatureDoesNotMatch":
 		if strings.Contains(e.Message, "expired") {
-			return ". The runner's clock is off by more than 5 minutes: fix its time synchronisation."
+			return ". " + w.pick("The runner's", "This machine's") + " clock is off by more than 5 minutes: fix its time synchronisation."
 		}
-		return ". The secret access key does not match the access key ID: check the aws-secret-access-key secret."
+		return ". The secret access key does not match the access key ID: check " + w.pick("the aws-secret-access-key secret", "the secret access key the call was signed with") + "."
 	case "ExpiredToken":
-		return ". The source credentials have expired: re-run the step that exported them, or give fresh keys."
+		return ". The source credentials have expired: " + w.pick("re-run the step that exported them", "get a fresh session") + ", or give fresh keys."
 	case "ValidationError":
-		return ". Check role-duration-seconds (it may exceed the role's maximum session duration), role-session-name and the session policies."
+		return fmt.Sprintf(". Check %s (it may exceed the role's maximum session duration), %s and the session policies.", w.Ref("role-duration-seconds"), w.Ref("role-session-name"))
 	case "MalformedPolicyDocument":
-		return ". Check inline-session-policy and managed-session-policies."
+		return ". Check " + w.Ref("inline-session-policy") + " and " + w.Ref("managed-session-policies") + "."
 	case "PackedPolicyTooLarge":
 		if tagged {
-			return ". The session policies and tags are too large together, even with only the essential default tags: shorten inline-session-policy, send fewer custom-tags, or set role-skip-session-tagging: true."
+			return fmt.Sprintf(". The session policies and tags are too large together, even with only the essential default tags: shorten %s, send fewer %s, or %s.",
+				w.Ref("inline-session-policy"), w.Ref("custom-tags"), w.enable("role-skip-session-tagging"))
 		}
-		return ". Shorten inline-session-policy or list fewer managed-session-policies."
+		return ". Shorten " + w.Ref("inline-session-policy") + " or list fewer " + w.Ref("managed-session-policies") + "."
 	case "RegionDisabledException":
-		return ". Activate STS in this region (IAM > Account settings) or choose another aws-region."
+		return ". Activate STS in this region (IAM > Account settings) or choose another " + w.Ref("aws-region") + "."
 	}
 	switch e.Kind {
 	case stsclient.Unavailable:
 		if e.Status == 0 {
 			// No answer at all: more tries at the same address rarely help.
-			return ". STS did not answer on any allowed attempt: check sts-endpoint, http-proxy and no-proxy, and the runner's network path to STS."
+			return fmt.Sprintf(". STS did not answer on any allowed attempt: check %s, %s and %s, and %s network path to STS.",
+				w.Ref("sts-endpoint"), w.Ref("http-proxy"), w.Ref("no-proxy"), w.pick("the runner's", "this machine's"))
 		}
-		return ". STS kept failing after every allowed attempt; raise retry-max-attempts or try again later."
+		return ". STS kept failing after every allowed attempt; raise " + w.Ref("retry-max-attempts") + " or try again later."
 	case stsclient.Malformed:
-		return ". Check sts-endpoint and http-proxy: something other than STS answered."
+		return ". Check " + w.Ref("sts-endpoint") + " and " + w.Ref("http-proxy") + ": something other than STS answered."
 	}
 	return ""
 }
@@ -271,21 +306,21 @@ func tokenRefused(e *stsclient.Error, call *CallError) bool {
 
 // webIdentityHint explains a refused AssumeRoleWithWebIdentity in terms of
 // the token's claims, which the role's trust policy conditions match.
-func webIdentityHint(e *stsclient.Error, call *CallError) string {
+func (w words) webIdentityHint(e *stsclient.Error, call *CallError) string {
 	c := call.Claims
 	aud := strings.Join(c.Audience, ",")
 	switch {
 	case strings.Contains(e.Message, "No OpenIDConnect provider"):
 		return fmt.Sprintf(". The role's account has no IAM OIDC identity provider for %s: create one with that URL and the audience %s.", c.Issuer, aud)
 	case strings.Contains(e.Message, "audience"):
-		return fmt.Sprintf(". The token's audience is %s, which the role account's OIDC provider does not list: add it as a client ID there, or set the audience input to one it lists.", aud)
+		return fmt.Sprintf(". The token's audience is %s, which the role account's OIDC provider does not list: add it as a client ID there, or set %s to one it lists.", aud, w.pick("the audience input", w.Ref("audience")))
 	case e.Code == "ExpiredTokenException":
-		return ". The token expired before STS saw it: check the runner's clock, or re-run the job."
+		return ". The token expired before STS saw it: " + w.pick("check the runner's clock, or re-run the job", "check this machine's clock, or get a fresh token") + "."
 	case strings.Contains(e.Message, "verification key"):
 		return fmt.Sprintf(". STS could not fetch the token's signing keys from %s (its /.well-known/openid-configuration and JWKS): check that the issuer is reachable from AWS.", c.Issuer)
 	}
-	return fmt.Sprintf(". The trust policy of %s does not accept this job's token (sub %s, aud %s): compare its conditions with the claims and the example statement printed above.",
-		call.Role, c.Subject, aud)
+	return fmt.Sprintf(". The trust policy of %s does not accept %s token (sub %s, aud %s): compare its conditions with the claims and the example statement printed above.",
+		call.Role, w.pick("this job's", "this"), c.Subject, aud)
 }
 
 // Details is extra, multi-line help printed before the error annotation:
@@ -332,9 +367,10 @@ func Details(err error) string {
 	return b.String()
 }
 
-func tagNote(tagged bool) string {
+func (w words) tagNote(tagged bool) string {
 	if !tagged {
 		return ""
 	}
-	return " This step also sent session tags, which need sts:TagSession in the same statement (or role-skip-session-tagging: true)."
+	return fmt.Sprintf(" This %s also sent session tags, which need sts:TagSession in the same statement (or %s).",
+		w.pick("step", "call"), w.pick("role-skip-session-tagging: true", w.enable("role-skip-session-tagging")))
 }

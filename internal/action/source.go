@@ -59,7 +59,7 @@ const machineSource = "the machine's own credentials (web identity from AWS_WEB_
 func chooseSource(ctx context.Context, cfg *inputs.Config, env *Env, machineOnly bool) (*source, error) {
 	if cfg.AccessKeyID != "" {
 		return &source{
-			name:     "the aws-access-key-id and aws-secret-access-key inputs",
+			name:     env.words().InputKeys,
 			why:      "keys were given as inputs",
 			provider: credentials.NewStaticCredentialsProvider(cfg.AccessKeyID, cfg.SecretAccessKey, cfg.SessionToken),
 		}, nil
@@ -72,7 +72,7 @@ func chooseSource(ctx context.Context, cfg *inputs.Config, env *Env, machineOnly
 		id, secret := env.getenv("AWS_ACCESS_KEY_ID"), env.getenv("AWS_SECRET_ACCESS_KEY")
 		if id != "" && secret != "" {
 			return &source{
-				name:     "AWS_ACCESS_KEY_ID in the step's environment (exported by an earlier step)",
+				name:     env.words().EnvKeys,
 				why:      why,
 				provider: credentials.NewStaticCredentialsProvider(id, secret, env.getenv("AWS_SESSION_TOKEN")),
 				ambient:  true,
@@ -111,7 +111,7 @@ func chooseSource(ctx context.Context, cfg *inputs.Config, env *Env, machineOnly
 		return nil, &NoCredentialsError{Why: "loading the AWS SDK's default credential chain failed", Err: err}
 	}
 	return &source{
-		name:     "the AWS SDK's default credential chain (shared config, web identity, container or instance metadata)",
+		name:     env.words().Ambient,
 		why:      why + " and the environment has no AWS_ACCESS_KEY_ID",
 		provider: aws.NewCredentialsCache(p),
 		ambient:  true,

@@ -105,7 +105,7 @@ func Run(ctx context.Context, args []string, env action.Env, stdio IO) error {
 	names := flagNames{opts: p.opts, noEnv: noEnv}
 	cfg, req, err := configure(ctx, cmd, p, &env, noEnv)
 	if err != nil {
-		return explain(err, names, stdio.Stderr)
+		return explain(err, names, nil, stdio.Stderr)
 	}
 	log := logcmd.NewPlain(stdio.Stderr, req.verbose)
 	if cmd == "export" && stdio.StdoutIsTerminal {
@@ -113,7 +113,7 @@ func Run(ctx context.Context, args []string, env action.Env, stdio IO) error {
 	}
 	res, err := action.Session(ctx, env, log, cfg)
 	if err != nil {
-		return explain(err, names, stdio.Stderr)
+		return explain(err, names, &situation{cfg: cfg, env: &env}, stdio.Stderr)
 	}
 	if res.Session == nil {
 		return &ExitError{Code: action.ExitBadInput, Err: errors.New("there is no new session to print: give --role-to-assume, keys, or a web identity token")}
@@ -263,6 +263,15 @@ func configure(ctx context.Context, cmd string, p *parsed, env *action.Env, noEn
 			return c.Credentials, nil
 		}
 	}
+	env.Words = &action.Words{
+		Names:     flagNames{opts: p.opts, noEnv: noEnv},
+		InputKeys: "--aws-access-key-id and --aws-secret-access-key",
+		EnvKeys:   "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment",
+		Ambient:   "the AWS SDK's default chain (AWS_PROFILE and the AWS shared files, container or instance metadata)",
+	}
+	if profile != "" {
+		env.Words.Ambient = fmt.Sprintf("profile %s of the AWS shared files (%s, %s)", profile, files.config, files.credentials)
+	}
 	if tokenEnv := p.get(flagTokenEnv, getenv, noEnv); tokenEnv != "" {
 		token := strings.TrimSpace(getenv(tokenEnv))
 		if token == "" {
@@ -280,14 +289,21 @@ func boolish(v string) bool {
 	return err == nil && b
 }
 
+// situation is what explain needs to know about the attempt.
+type situation struct {
+	cfg *inputs.Config
+	env *action.Env
+}
+
 // explain turns err into the one line the CLI prints, naming flags and
 // variables rather than inputs, with its exit code. Extra detail (a refused
 // token's claims) goes to w first.
-func explain(err error, names flagNames, w io.Writer) error {
+func explain(err error, names flagNames, sit *situation, w io.Writer) error {
 	var (
-		exit  *ExitError
-		usage *UsageError
-		in    *inputs.InputError
+		exit    *ExitError
+		usage   *UsageError
+		in      *inputs.InputError
+		noCreds *action.NoCredentialsError
 	)
 	switch {
 	case errors.As(err, &exit):
@@ -296,12 +312,38 @@ func explain(err error, names flagNames, w io.Writer) error {
 		return &ExitError{Code: action.ExitBadInput, Err: err}
 	case errors.As(err, &in):
 		return &ExitError{Code: action.ExitBadInput, Err: &renderedError{msg: in.Render(names), err: err}}
+	case errors.As(err, &noCreds) && sit != nil:
+		return &ExitError{Code: action.ExitBadInput, Err: &renderedError{msg: noCredentials(noCreds, sit), err: err}}
 	}
 	if d := action.Details(err); d != "" {
 		fmt.Fprintln(w, d)
 	}
-	msg, code := action.Explain(err)
+	msg, code := action.ExplainWith(err, names)
 	return &ExitError{Code: code, Err: &renderedError{msg: msg, err: err}}
+}
+
+// noCredentials says, in the CLI's terms, that nothing could sign the call
+// and where the CLI looked. Only in GitHub Actions does a missing ID token
+// mean a missing permission.
+func noCredentials(e *action.NoCredentialsError, sit *situation) string {
+	cause := ""
+	if e.Err != nil {
+		cause = fmt.Sprintf(" (%v)", e.Err)
+	}
+	switch {
+	case sit.cfg.RoleChaining:
+		return "--role-chaining assumes the role with the session in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN), " +
+			"and they are not set: export a session first (eval \"$(assume-role --role-to-assume …)\"), or remove --role-chaining"
+	case sit.env.SourceProfile != "":
+		return fmt.Sprintf("the keys of --source-profile %s could not be read%s: give the profile aws_access_key_id and aws_secret_access_key "+
+			"(or a source_profile, credential_process or sso_session it can use)", sit.env.SourceProfile, cause)
+	case e.NoIDToken && sit.env.Getenv("GITHUB_ACTIONS") == "true":
+		return "no credentials to assume the role with: no keys are given, the job cannot mint a GitHub ID token " +
+			"(add `permissions: id-token: write` to the job) and the AWS SDK's default chain found nothing" + cause
+	}
+	return "no AWS credentials to assume the role with" + cause + ": give --aws-access-key-id and --aws-secret-access-key, --source-profile, " +
+		"or a web identity token (--web-identity-token-file, --web-identity-token-env); or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, " +
+		"or AWS_PROFILE for a profile of the AWS shared files"
 }
 
 // renderedError is an error worded for the CLI; errors.As still finds the

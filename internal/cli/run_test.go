@@ -1,12 +1,17 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"flag"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/assume-role/assume-role/internal/action"
 	"github.com/assume-role/assume-role/internal/ststest"
@@ -205,7 +210,7 @@ func TestRoleChainingUsesTheEnvironmentsKeys(t *testing.T) {
 	if err != nil {
 		t.Fatalf("--role-chaining with keys in the environment: %v\n%s", err, errOut)
 	}
-	if !strings.Contains(errOut, "with credentials from AWS_ACCESS_KEY_ID") {
+	if !strings.Contains(errOut, "with credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment\n") {
 		t.Errorf("the log does not name the environment's keys:\n%s", errOut)
 	}
 	calls := em.Calls()
@@ -214,19 +219,26 @@ func TestRoleChainingUsesTheEnvironmentsKeys(t *testing.T) {
 	}
 }
 
+// sharedFilesWithCI writes AWS shared files in a new directory: config,
+// and credentials with the demo user's keys as profile ci.
+func sharedFilesWithCI(t *testing.T, config string) (dir, configPath, credentialsPath string) {
+	t.Helper()
+	dir = t.TempDir()
+	configPath, credentialsPath = filepath.Join(dir, "config"), filepath.Join(dir, "credentials")
+	keys := "[ci]\naws_access_key_id = " + ststest.DemoUser.AccessKeyID + "\naws_secret_access_key = " + ststest.DemoUser.SecretAccessKey + "\n"
+	for path, content := range map[string]string{configPath: config, credentialsPath: keys} {
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir, configPath, credentialsPath
+}
+
 func TestRegionSources(t *testing.T) {
 	t.Parallel()
 	em, url := ststest.NewTestServer(t)
 	em.SeedDemo()
-	dir := t.TempDir()
-	config := filepath.Join(dir, "config")
-	credentials := filepath.Join(dir, "credentials")
-	if err := os.WriteFile(config, []byte("[default]\nregion = eu-west-1\n[profile ci]\nregion = eu-central-1\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(credentials, []byte("[ci]\naws_access_key_id = "+ststest.DemoUser.AccessKeyID+"\naws_secret_access_key = "+ststest.DemoUser.SecretAccessKey+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	_, config, credentials := sharedFilesWithCI(t, "[default]\nregion = eu-west-1\n[profile ci]\nregion = eu-central-1\n")
 	base := []string{"STS_ENDPOINT=" + url, "ROLE_TO_ASSUME=" + ststest.DemoRole.ARN, "AWS_CONFIG_FILE=" + config,
 		"AWS_SHARED_CREDENTIALS_FILE=" + credentials, "AWS_ACCESS_KEY_ID=" + ststest.DemoUser.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + ststest.DemoUser.SecretAccessKey}
 	for _, tt := range []struct {
@@ -249,5 +261,65 @@ func TestRegionSources(t *testing.T) {
 	_, _, err := run(t, false, []string{"ROLE_TO_ASSUME=" + ststest.DemoRole.ARN, "HOME=/nonexistent"})
 	if _, msg := exitOf(t, err); !strings.HasPrefix(msg, "--aws-region (AWS_REGION) is required: give --aws-region, or set AWS_REGION or AWS_DEFAULT_REGION, or region in the AWS profile") {
 		t.Errorf("missing region: %s", msg)
+	}
+}
+
+func TestMessagesSpeakTheCLIsLanguage(t *testing.T) {
+	t.Parallel()
+	em, url := ststest.NewTestServer(t)
+	em.SeedDemo()
+	dir, config, credentials := sharedFilesWithCI(t, "")
+	files := []string{"AWS_CONFIG_FILE=" + config, "AWS_SHARED_CREDENTIALS_FILE=" + credentials}
+	role := "--role-to-assume=" + ststest.DemoRole.ARN
+	// Where the keys came from, by name.
+	_, errOut, err := run(t, false, append([]string{"AWS_REGION=us-east-1", "STS_ENDPOINT=" + url, "HOME=" + dir}, files...), role, "--source-profile", "ci")
+	if err != nil || !strings.Contains(errOut, "Assuming "+ststest.DemoRole.ARN+" with credentials from profile ci of the AWS shared files (") {
+		t.Errorf("--source-profile: %v\n%s", err, errOut)
+	}
+	_, errOut, err = run(t, false, keysEnv(url), role, "--aws-access-key-id", ststest.DemoUser.AccessKeyID, "--aws-secret-access-key", ststest.DemoUser.SecretAccessKey)
+	if err != nil || !strings.Contains(errOut, "with credentials from --aws-access-key-id and --aws-secret-access-key\n") {
+		t.Errorf("key flags: %v\n%s", err, errOut)
+	}
+
+	// No credentials anywhere: no workflow permissions on a laptop.
+	var out strings.Builder
+	err = Run(t.Context(), []string{role}, action.Env{Environ: []string{"AWS_REGION=us-east-1", "STS_ENDPOINT=" + url, "HOME=/nonexistent"},
+		AmbientCredentials: func(context.Context, string, bool) (aws.CredentialsProvider, error) {
+			return nil, errors.New("no EC2 IMDS role found")
+		}}, IO{Stdout: &out, Stderr: &out})
+	code, msg := exitOf(t, err)
+	if code != action.ExitBadInput || strings.Contains(msg, "id-token") || strings.Contains(msg, "permissions") ||
+		!strings.Contains(msg, "give --aws-access-key-id and --aws-secret-access-key, --source-profile") {
+		t.Errorf("no credentials: exit %d %s", code, msg)
+	}
+
+	// An STS refusal names flags, not secrets.
+	_, _, err = run(t, false, keysEnv(url), role, "--aws-access-key-id", "AKIAUNKNOWNUNKNOWN12", "--aws-secret-access-key", "x")
+	if _, msg := exitOf(t, err); !strings.Contains(msg, "check the access key ID the call was signed with") || strings.Contains(msg, "secret (") {
+		t.Errorf("unknown key: %s", msg)
+	}
+}
+
+func TestConnectionFailuresPointAtTheEndpointAndProxy(t *testing.T) {
+	t.Parallel()
+	// Nothing listens on the port of a closed server.
+	closed := httptest.NewServer(http.NotFoundHandler())
+	dead := closed.URL
+	closed.Close()
+	_, errOut, err := run(t, false, keysEnv(dead, "STS_ENDPOINT="+dead), "--role-to-assume", ststest.DemoRole.ARN,
+		"--retry-max-attempts", "2")
+	code, msg := exitOf(t, err)
+	if code != action.ExitUnavailable || !strings.Contains(msg, "check --sts-endpoint, --http-proxy and --no-proxy, and this machine's network path to STS") ||
+		strings.Contains(msg, "retry-max-attempts") {
+		t.Errorf("final advice: exit %d %s", code, msg)
+	}
+	if want := "STS attempt 1 of 2 got no answer from " + dead + " directly (no proxy applies) ("; !strings.Contains(errOut, want) {
+		t.Errorf("retry line lacks %q:\n%s", want, errOut)
+	}
+	// Through a proxy, the line names it (its password hidden).
+	_, errOut, _ = run(t, false, keysEnv(dead, "STS_ENDPOINT=https://sts.example.test", "HTTPS_PROXY=http://user:pw@"+strings.TrimPrefix(dead, "http://")),
+		"--role-to-assume", ststest.DemoRole.ARN, "--retry-max-attempts", "2")
+	if want := "got no answer from https://sts.example.test through the proxy http://user:xxxxx@"; !strings.Contains(errOut, want) || strings.Contains(errOut, ":pw@") {
+		t.Errorf("retry line lacks %q:\n%s", want, errOut)
 	}
 }
