@@ -12,14 +12,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials/processcreds"
 )
 
-// providerProblem says why a credential source failed without printing the
+// ProviderProblem says why a credential source failed without printing the
 // source's error text, which the SDK fills with what the source returned:
 // processcreds puts a credential_process's whole output, secret access key
 // included, into its error, and other providers quote answers or files. The
 // step's log and annotations are read by everyone with access to the
 // repository, and nothing has masked that text. Only facts the action
 // chose to print (an exit status, a profile or file name) are shown.
-func providerProblem(err error) string {
+func ProviderProblem(err error) string {
 	var (
 		proc     *processcreds.ProviderError
 		exit     *exec.ExitError

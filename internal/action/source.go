@@ -41,8 +41,8 @@ func (e *NoCredentialsError) Error() string {
 	}
 	msg := "no AWS credentials to sign the STS call: " + e.Why
 	if e.Err != nil {
-		// Never the provider's own text: see providerProblem.
-		msg += " (" + providerProblem(e.Err) + ")"
+		// Never the provider's own text: see ProviderProblem.
+		msg += " (" + ProviderProblem(e.Err) + ")"
 	}
 	return msg
 }

@@ -216,7 +216,8 @@ func configure(ctx context.Context, cmd string, p *parsed, env *action.Env, noEn
 		sc, found, err := files.profile(ctx, profile)
 		switch {
 		case err != nil:
-			return nil, nil, &UsageError{Msg: fmt.Sprintf("--source-profile %s: reading the AWS shared files: %v", profile, err)}
+			// Not the parser's text: it can quote a line of the files, keys included.
+			return nil, nil, &UsageError{Msg: fmt.Sprintf("--source-profile %s: the AWS shared files (%s, %s) could not be read: check them with aws configure list --profile %s", profile, files.config, files.credentials, profile)}
 		case !found:
 			return nil, nil, &UsageError{Msg: fmt.Sprintf("--source-profile %s: there is no profile %s in %s or %s", profile, profile, files.config, files.credentials)}
 		}
@@ -328,7 +329,8 @@ func explain(err error, names flagNames, sit *situation, w io.Writer) error {
 func noCredentials(e *action.NoCredentialsError, sit *situation) string {
 	cause := ""
 	if e.Err != nil {
-		cause = fmt.Sprintf(" (%v)", e.Err)
+		// Never the provider's own text, which may quote a secret.
+		cause = " (" + action.ProviderProblem(e.Err) + ")"
 	}
 	switch {
 	case sit.cfg.RoleChaining:
