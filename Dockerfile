@@ -1,11 +1,23 @@
 # The image of the assume-role container action: one static binary and the
 # CA bundle it needs to reach STS over TLS, nothing else.
 #
+# A release does not build this file: it assembles the same final stage from
+# cross-compiled binaries (internal/cmd/release, which refuses to run if this
+# stage changes shape) and action.yml of the release commit names that image
+# by digest. This file is what `uses: ./` and a branch or SHA of main build.
+#
 # The runner builds it with `docker build -f Dockerfile <this directory>`,
 # without build arguments (runner-contract §1.1), so every default here is
 # the production one. GO_IMAGE lets scripts/container-test.sh build it where
-# no registry is reachable, from a builder assembled from the host's Go.
-ARG GO_IMAGE=golang:1.26-bookworm
+# no registry is reachable, from a builder assembled from the host's Go; by
+# default it names the stage below.
+ARG GO_IMAGE=golang
+
+# The builder, pinned by digest (the tag says which line it follows), in a
+# FROM line of its own because Dependabot's docker ecosystem updates FROM
+# lines but not ARG defaults (dependabot-core#2057). It must carry the Go of
+# go.mod: the golang images set GOTOOLCHAIN=local.
+FROM golang:1.26-bookworm@sha256:a688600ca24f8a4d3ca77f95b0dd40704a9fc787c826660eb7ba0b641b8b175d AS golang
 
 FROM ${GO_IMAGE} AS build
 WORKDIR /src
