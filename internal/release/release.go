@@ -176,7 +176,7 @@ func labelPairs(s string) (map[string]string, error) {
 }
 
 // imageLine matches action.yml's runs.image line on main.
-var imageLine = regexp.MustCompile(`(?m)^(\s+image:\s*)Dockerfile\s*$`)
+var imageLine = regexp.MustCompile(`(?m)^([ \t]+image:[ \t]*)Dockerfile[ \t]*$`)
 
 // PinImage returns action.yml with its `image: Dockerfile` replaced by
 // `image: docker://<ref>`, ref being repository@sha256:digest. Everything
@@ -195,7 +195,7 @@ func PinImage(actionYML []byte, ref string) ([]byte, error) {
 // ImageLine returns the runs.image line of action.yml, trimmed, such as
 // "image: docker://ghcr.io/assume-role/assume-role@sha256:...".
 func ImageLine(actionYML []byte) (string, error) {
-	m := regexp.MustCompile(`(?m)^\s+(image:.*?)\s*$`).FindAllSubmatch(actionYML, -1)
+	m := regexp.MustCompile(`(?m)^[ \t]+(image:.*?)[ \t]*$`).FindAllSubmatch(actionYML, -1)
 	if len(m) != 1 {
 		return "", fmt.Errorf("action.yml has %d image: lines, want one", len(m))
 	}

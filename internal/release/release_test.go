@@ -128,6 +128,11 @@ func TestPinImage(t *testing.T) {
 		t.Errorf("ImageLine(main's action.yml) = %q, %v", line, err)
 	}
 
+	// The image line last, as in a short action.yml: its newline stays.
+	if got, err := PinImage([]byte("runs:\n  image: Dockerfile\n"), ref); err != nil || string(got) != "runs:\n  image: docker://"+ref+"\n" {
+		t.Errorf("PinImage of a last line = %q, %v", got, err)
+	}
+
 	for name, tc := range map[string]struct{ yml, ref string }{
 		"tag, not digest": {"runs:\n  image: Dockerfile\n", "ghcr.io/a/b:v1"},
 		"already pinned":  {"runs:\n  image: docker://x@sha256:00\n", ref},

@@ -84,6 +84,7 @@ type options struct {
 	docker   string
 	qemu     string
 	summary  string
+	gitEnv   []string // added to the environment of the git commands that write the commit and tag
 	stdout   io.Writer
 	stderr   io.Writer
 }
@@ -505,7 +506,7 @@ func (o *options) releaseCommit(ctx context.Context, source string, actionYML []
 	}
 	idx.Close()
 	defer os.Remove(idx.Name())
-	env := []string{"GIT_INDEX_FILE=" + idx.Name()}
+	env := append([]string{"GIT_INDEX_FILE=" + idx.Name()}, o.gitEnv...)
 	git := func(stdin []byte, args ...string) (string, error) {
 		return o.output(ctx, o.gitDir, env, stdin, "git", args...)
 	}
