@@ -63,6 +63,9 @@ type profilePlace struct {
 	writeDir    string
 	hostDir     string
 	stepDir     string
+	// toHost and toStep turn a path of this process into the runner's and
+	// that into the later steps' (see stepPath).
+	toHost, toStep []pathMap
 }
 
 // inStep is the path of the file name in the profile directory as the
@@ -117,22 +120,72 @@ func placeProfile(env *Env, jobContainer bool) (*profilePlace, error) {
 		return nil, &ProfileError{Err: &UnsharedError{RunnerTemp: temp, JobContainer: jobContainer}}
 	}
 	hostTemp := temp
+	var toHost []pathMap
 	if clean := filepath.Clean(temp); clean == containerTemp || clean == jobTemp {
 		ws := env.getenv("RUNNER_WORKSPACE")
 		if !filepath.IsAbs(ws) || strings.HasPrefix(ws, "/github/") || strings.HasPrefix(ws, "/__w/") {
 			return nil, &ProfileError{Err: fmt.Errorf("cannot tell the runner's temp directory on the host: RUNNER_WORKSPACE is %q", ws)}
 		}
 		hostTemp = filepath.Join(filepath.Dir(ws), "_temp")
+		toHost = actionMounts(ws)
 	}
-	if !jobContainer {
-		return newPlace(filepath.Join(temp, profileDir), filepath.Join(hostTemp, profileDir), filepath.Join(hostTemp, profileDir)), nil
+	var place *profilePlace
+	switch home := filepath.Join(temp, "_github_home"); {
+	case !jobContainer:
+		place = newPlace(filepath.Join(temp, profileDir), filepath.Join(hostTemp, profileDir), filepath.Join(hostTemp, profileDir))
+	case sameDir(home, env.getenv("HOME")):
+		place = newPlace(filepath.Join(home, homeProfileDir), filepath.Join(hostTemp, "_github_home", homeProfileDir),
+			path.Join(jobHome, homeProfileDir))
+	default:
+		place = newPlace(filepath.Join(temp, profileDir), filepath.Join(hostTemp, profileDir), path.Join(jobTemp, profileDir))
 	}
-	home := filepath.Join(temp, "_github_home")
-	if sameDir(home, env.getenv("HOME")) {
-		return newPlace(filepath.Join(home, homeProfileDir), filepath.Join(hostTemp, "_github_home", homeProfileDir),
-			path.Join(jobHome, homeProfileDir)), nil
+	place.toHost = toHost
+	if jobContainer {
+		place.toStep = jobContainerMounts(hostTemp)
 	}
-	return newPlace(filepath.Join(temp, profileDir), filepath.Join(hostTemp, profileDir), path.Join(jobTemp, profileDir)), nil
+	return place, nil
+}
+
+// actionMounts maps a container action's paths to the host's, from the
+// runner's RUNNER_WORKSPACE (<work>/<repository>): its mounts
+// (runner-contract §1.2; the workspace is <work>/<repository>/<repository>)
+// and the work volume of a Kubernetes-mode pod at /__w.
+func actionMounts(ws string) []pathMap {
+	work := filepath.Dir(ws)
+	temp := filepath.Join(work, "_temp")
+	return []pathMap{{jobHome, filepath.Join(temp, "_github_home")}, {containerTemp, temp},
+		{"/github/workspace", filepath.Join(ws, filepath.Base(ws))}, {"/__w", work}}
+}
+
+// jobContainerMounts maps the host's paths to a job container's
+// (runner-contract §9), the more specific first.
+func jobContainerMounts(hostTemp string) []pathMap {
+	return []pathMap{{filepath.Join(hostTemp, "_github_home"), jobHome}, {filepath.Dir(hostTemp), "/__w"}}
+}
+
+// pathMap rewrites the paths under from to the same paths under to.
+type pathMap struct{ from, to string }
+
+func rewrite(p string, maps []pathMap) string {
+	for _, m := range maps {
+		if p == m.from || strings.HasPrefix(p, m.from+"/") {
+			return m.to + p[len(m.from):]
+		}
+	}
+	return p
+}
+
+// stepPath returns a path as this process sees it (an input the runner
+// translated for the action's container, such as web-identity-token-file)
+// as the job's later steps see it, for writing inside a file: the
+// container's path back to the host's, then the host's to the job
+// container's. A relative path is left alone: each step resolves it
+// against its own workspace.
+func (p *profilePlace) stepPath(here string) string {
+	if !filepath.IsAbs(here) {
+		return here
+	}
+	return rewrite(rewrite(filepath.Clean(here), p.toHost), p.toStep)
 }
 
 func newPlace(writeDir, hostDir, stepDir string) *profilePlace {

@@ -106,3 +106,34 @@ func TestPlaceProfile(t *testing.T) {
 		})
 	}
 }
+
+// TestStepPath: a path the runner translated for the action's container
+// (an input such as web-identity-token-file) as the later steps see it.
+func TestStepPath(t *testing.T) {
+	t.Parallel()
+	const ws = "/home/runner/work/repo"
+	for _, tc := range []struct {
+		name         string
+		jobContainer bool
+		in, want     string
+	}{
+		{"temp, host job", false, "/github/runner_temp/token", "/home/runner/work/_temp/token"},
+		{"workspace, host job", false, "/github/workspace/ci/token", "/home/runner/work/repo/repo/ci/token"},
+		{"home, host job", false, "/github/home/x", "/home/runner/work/_temp/_github_home/x"},
+		{"temp, container job", true, "/github/runner_temp/token", "/__w/_temp/token"},
+		{"workspace, container job", true, "/github/workspace/ci/token", "/__w/repo/repo/ci/token"},
+		{"home, container job", true, "/github/home/x", "/github/home/x"},
+		{"kubernetes pod", true, "/__w/_temp/token", "/__w/_temp/token"},
+		{"a prefix, not a directory", false, "/github/runner_temp2/x", "/github/runner_temp2/x"},
+		{"relative", true, "ci/token", "ci/token"},
+		{"elsewhere", true, "/var/run/secrets/token", "/var/run/secrets/token"},
+	} {
+		p := &profilePlace{toHost: actionMounts(ws)}
+		if tc.jobContainer {
+			p.toStep = jobContainerMounts("/home/runner/work/_temp")
+		}
+		if got := p.stepPath(tc.in); got != tc.want {
+			t.Errorf("%s: stepPath(%s) = %s, want %s", tc.name, tc.in, got, tc.want)
+		}
+	}
+}
