@@ -97,6 +97,9 @@ func demo(ctx context.Context, o *options, w io.Writer) error {
 	defer os.RemoveAll(dir)
 
 	bin := filepath.Join(dir, "assume-role")
+	// The first build compiles the AWS SDK and takes a while: say why
+	// nothing else is happening.
+	fmt.Fprintf(w, "Building the action from %s…\n", root)
 	if err := devtool.Build(ctx, root, bin, "."); err != nil {
 		return err
 	}
@@ -125,7 +128,7 @@ func demo(ctx context.Context, o *options, w io.Writer) error {
 	}
 
 	fmt.Fprintf(w, "STS emulator: %s (demo user %s, account 111111111111)\n", endpoint, ststest.DemoUser.ARN)
-	fmt.Fprintf(w, "Action: built from %s\n\n", root)
+	fmt.Fprintln(w)
 
 	job, err := runnertest.NewJobAt(dir, manifest)
 	if err != nil {
@@ -178,12 +181,15 @@ func demo(ctx context.Context, o *options, w io.Writer) error {
 	case o.fail:
 		return fmt.Errorf("-fail: the action assumed %s, but the demo expected a refusal", o.role)
 	}
-	return laterStep(ctx, w, job, endpoint)
+	return laterStep(ctx, w, job, endpoint, with["aws-profile"])
 }
 
 // laterStep runs the AWS CLI as a later run: step would, with only the job's
 // environment (the step's GITHUB_ENV exports) to find credentials in.
-func laterStep(ctx context.Context, w io.Writer, job *runnertest.Job, endpoint string) error {
+// With aws-profile the session is in that profile, which a later step
+// selects with --profile (AWS_PROFILE is only exported with
+// output-env-credentials).
+func laterStep(ctx context.Context, w io.Writer, job *runnertest.Job, endpoint, profile string) error {
 	// Debian's awscli first, the one the end-to-end tests use; then PATH.
 	aws, err := exec.LookPath("/usr/bin/aws")
 	if err != nil {
@@ -194,6 +200,9 @@ func laterStep(ctx context.Context, w io.Writer, job *runnertest.Job, endpoint s
 		return nil
 	}
 	args := []string{"sts", "get-caller-identity", "--endpoint-url", endpoint, "--output", "json"}
+	if profile != "" {
+		args = append(args, "--profile", profile)
+	}
 	fmt.Fprintf(w, "\n== A later step: aws %s ==\n", strings.Join(args, " "))
 	ctx, cancel := context.WithTimeout(ctx, stepTimeout)
 	defer cancel()

@@ -56,6 +56,19 @@ func TestDemo(t *testing.T) {
 			},
 		},
 		{
+			name: "says what it builds first",
+			want: []string{"Building the action from "},
+		},
+		{
+			name: "a later step selects the aws-profile",
+			args: []string{"-with", "aws-profile=demo"},
+			want: []string{
+				"== A later step: aws sts get-caller-identity --endpoint-url ",
+				" --output json --profile demo ==\n",
+				`"Arn": "arn:aws:sts::222222222222:assumed-role/deploy/GitHubActions"`,
+			},
+		},
+		{
 			name:    "a failure that was not asked for is an error",
 			args:    []string{"-with", "role-duration-seconds=10"},
 			want:    []string{"Error: input role-duration-seconds", "Exit code 2 (bad input)"},
@@ -81,6 +94,9 @@ func TestDemo(t *testing.T) {
 				t.Fatalf("run error = %v, want one containing %q", err, tt.wantErr)
 			}
 			out := stdout.String()
+			if tt.wantErr == "" && !strings.HasPrefix(out, "Building the action from ") {
+				t.Errorf("the output does not start by saying what it builds:\n%s", out)
+			}
 			for _, w := range tt.want {
 				if !strings.Contains(out, w) {
 					t.Errorf("output lacks %q:\n%s", w, out)
