@@ -188,3 +188,21 @@ func TestCLINoTerminalWarningForDevNull(t *testing.T) {
 		t.Errorf("warned about a terminal for /dev/null:\n%s", stderr.String())
 	}
 }
+
+// The image's entrypoint is the CLI too: `docker run IMAGE --version` (no
+// GITHUB_ACTIONS, arguments given) prints the version and exits 0, and
+// --help goes to stdout.
+func TestImageVersionAndHelp(t *testing.T) {
+	t.Parallel()
+	_, image := docker(t)
+	out, err := dockerCLI("run", "--rm", "--network", "host", image, "--version")
+	if err != nil || !strings.HasPrefix(out, "assume-role ") || strings.Count(out, "\n") != 1 {
+		t.Errorf("docker run %s --version: %v\n%s", image, err, out)
+	}
+	cmd := exec.Command("docker", "--host", dockerEngine.host, "run", "--rm", "--network", "host", image, "--help")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil || !strings.Contains(stdout.String(), "--role-to-assume ARN") || stderr.Len() != 0 {
+		t.Errorf("docker run %s --help: %v\nstdout:\n%s\nstderr:\n%s", image, err, stdout.String(), stderr.String())
+	}
+}
