@@ -68,6 +68,8 @@ type Words struct {
 	// AWS_SECRET_ACCESS_KEY already in the environment; Ambient whatever
 	// AmbientCredentials reads.
 	InputKeys, EnvKeys, Ambient string
+	// Token names where WebIdentityToken came from.
+	Token string
 }
 
 // words returns the wording in force, with the action's for unset fields.
@@ -77,6 +79,7 @@ func (e *Env) words() Words {
 		InputKeys: "the aws-access-key-id and aws-secret-access-key inputs",
 		EnvKeys:   "AWS_ACCESS_KEY_ID in the step's environment (exported by an earlier step)",
 		Ambient:   "the AWS SDK's default credential chain (shared config, web identity, container or instance metadata)",
+		Token:     "the web identity token from the environment",
 	}
 	if e.Words == nil {
 		return w
@@ -88,7 +91,7 @@ func (e *Env) words() Words {
 		dst *string
 		src string
 	}{
-		{&w.InputKeys, e.Words.InputKeys}, {&w.EnvKeys, e.Words.EnvKeys}, {&w.Ambient, e.Words.Ambient},
+		{&w.InputKeys, e.Words.InputKeys}, {&w.EnvKeys, e.Words.EnvKeys}, {&w.Ambient, e.Words.Ambient}, {&w.Token, e.Words.Token},
 	} {
 		if f.src != "" {
 			*f.dst = f.src

@@ -236,7 +236,7 @@ func (r *runner) webIdentity(ctx context.Context, endpoint stsEndpoint, f flow) 
 		}
 		token, source = t, "the token in "+cfg.WebIdentityTokenFile
 	case flowToken:
-		token, source = r.env.WebIdentityToken, "the web identity token from the environment"
+		token, source = r.env.WebIdentityToken, r.env.words().Token
 	}
 	// The token is a bearer credential until it expires: mask it before
 	// anything else happens.

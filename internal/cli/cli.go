@@ -280,6 +280,7 @@ func configure(ctx context.Context, cmd string, p *parsed, env *action.Env, noEn
 				Fix: "name the variable your CI system puts the ID token in, such as CIRCLE_OIDC_TOKEN_V2"}
 		}
 		env.WebIdentityToken = token
+		env.Words.Token = "the web identity token in " + tokenEnv
 	}
 	return cfg, req, nil
 }

@@ -323,3 +323,15 @@ func TestConnectionFailuresPointAtTheEndpointAndProxy(t *testing.T) {
 		t.Errorf("retry line lacks %q:\n%s", want, errOut)
 	}
 }
+
+func TestTokenSourceIsNamed(t *testing.T) {
+	t.Parallel()
+	em, url := ststest.NewTestServer(t)
+	issuer := ststest.NewTokenIssuer()
+	em.SeedDemoOIDC(issuer)
+	env := []string{"AWS_REGION=us-east-1", "STS_ENDPOINT=" + url, "HOME=/nonexistent", "GITLAB_OIDC_TOKEN=" + issuer.Mint("sts.amazonaws.com")}
+	_, errOut, err := run(t, false, env, "--role-to-assume", ststest.DemoOIDCRole.ARN, "--web-identity-token-env", "GITLAB_OIDC_TOKEN")
+	if err != nil || !strings.Contains(errOut, "Assuming "+ststest.DemoOIDCRole.ARN+" with the web identity token in GITLAB_OIDC_TOKEN\n") {
+		t.Errorf("%v\n%s", err, errOut)
+	}
+}
