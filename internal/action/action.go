@@ -115,13 +115,19 @@ func (r *runner) run(ctx context.Context) error {
 		// The masks may not have reached the runner: export nothing.
 		return errors.Join(fmt.Errorf("writing the log: %w", err), undo())
 	}
-	if err := targets.write(exp, r.env.Rand); err != nil {
+	undoExports, err := targets.write(exp, r.env.Rand)
+	if err != nil {
 		return errors.Join(err, undo())
 	}
 	if err := targets.writeSummary(exp); err != nil {
 		r.log.Warning(fmt.Sprintf("the step summary was not written: %v", err))
 	}
 	r.log.Info(res.Message)
+	if err := r.log.Err(); err != nil {
+		// The step fails, and the runner would still apply the exports:
+		// take them back, and the profile's files.
+		return errors.Join(fmt.Errorf("writing the log: %w", err), undoExports(), undo())
+	}
 	return nil
 }
 

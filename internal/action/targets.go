@@ -1,6 +1,8 @@
 package action
 
 import (
+	"errors"
+	"fmt"
 	"io"
 	"os"
 
@@ -48,25 +50,52 @@ func (t *targets) check(e *exports, rnd io.Reader) error {
 	return err
 }
 
-// write appends the exports; check has passed on the same entries.
-func (t *targets) write(e *exports, rnd io.Reader) error {
+// write appends the exports; check has passed on the same entries. The
+// runner applies a failed step's file commands too, so the order is
+// state, outputs, then GITHUB_ENV last: the session reaches later steps
+// only once everything else is written, and a failure part way undoes
+// what was appended before it. The returned undo takes all of it back,
+// for a failure after write (the log).
+func (t *targets) write(e *exports, rnd io.Reader) (undo func() error, err error) {
 	if err := t.check(e, rnd); err != nil {
-		return err
+		return nil, err
+	}
+	var undos []filecmd.Undo
+	undo = func() error {
+		var errs []error
+		for i := len(undos) - 1; i >= 0; i-- {
+			errs = append(errs, undos[i]())
+		}
+		return errors.Join(errs...)
+	}
+	add := func(kind filecmd.Kind, path string, entries []filecmd.Entry) error {
+		u, err := filecmd.AppendUndoable(kind, path, entries, rnd)
+		if err != nil {
+			if uerr := undo(); uerr != nil {
+				return errors.Join(err, fmt.Errorf("taking back what was written before: %w", uerr))
+			}
+			return err
+		}
+		undos = append(undos, u)
+		return nil
 	}
 	if len(e.state) > 0 {
 		// The post stage needs this to clean up; without GITHUB_STATE (not a
 		// GitHub runner) there is no post stage either.
 		if t.state == "" {
-			return &filecmd.FileError{Var: filecmd.State.String(), Err: filecmd.ErrNotSet}
+			return nil, &filecmd.FileError{Var: filecmd.State.String(), Err: filecmd.ErrNotSet}
 		}
-		if err := filecmd.Append(filecmd.State, t.state, e.state, rnd); err != nil {
-			return err
+		if err := add(filecmd.State, t.state, e.state); err != nil {
+			return nil, err
 		}
 	}
-	if err := filecmd.Append(filecmd.Env, t.env, e.env, rnd); err != nil {
-		return err
+	if err := add(filecmd.Output, t.output, e.outputs); err != nil {
+		return nil, err
 	}
-	return filecmd.Append(filecmd.Output, t.output, e.outputs, rnd)
+	if err := add(filecmd.Env, t.env, e.env); err != nil {
+		return nil, err
+	}
+	return undo, nil
 }
 
 // writeSummary appends the step summary. It runs after the exports, and its

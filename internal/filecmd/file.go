@@ -57,24 +57,59 @@ func (e *FileError) Unwrap() error { return e.Err }
 //
 // Errors are returned, never panicked: a *NameError or *ValueError for a bad
 // entry, and a *FileError when path is empty or the file cannot be written.
+// A write that fails part way is cut off again, so that the runner never
+// reads half an entry.
 func Append(kind Kind, path string, entries []Entry, rnd io.Reader) error {
+	_, err := AppendUndoable(kind, path, entries, rnd)
+	return err
+}
+
+// Undo takes back an append: it cuts the file back to the size it had
+// before. The runner reads file commands only after the step ends, even a
+// failed one, so an append undone before the process exits never reaches
+// it. Undo refuses (and changes nothing) if the file is no longer the size
+// the append left, since cutting it would then remove someone else's lines.
+type Undo func() error
+
+// AppendUndoable is Append that also returns the Undo of what it wrote,
+// for a step that must take its exports back when a later write fails.
+func AppendUndoable(kind Kind, path string, entries []Entry, rnd io.Reader) (Undo, error) {
 	if !kind.valid() {
-		return fmt.Errorf("%w: %v", errUnknownKind, kind)
+		return nil, fmt.Errorf("%w: %v", errUnknownKind, kind)
 	}
 	if path == "" {
-		return &FileError{Var: kind.String(), Err: ErrNotSet}
+		return nil, &FileError{Var: kind.String(), Err: ErrNotSet}
 	}
 	data, err := Format(kind, entries, rnd)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return appendFile(kind.String(), path, func(size int64) ([]byte, error) {
+	before, after, err := appendFile(kind.String(), path, func(size int64) ([]byte, error) {
 		if size > 0 && len(data) > 0 {
 			return append([]byte{'\n'}, data...), nil
 		}
 		return data, nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	return func() error {
+		fi, err := os.Stat(path)
+		if err != nil {
+			return &FileError{Var: kind.String(), Path: path, Err: err}
+		}
+		if fi.Size() != after {
+			return &FileError{Var: kind.String(), Path: path, Err: fmt.Errorf("%w: it grew from %d to %d bytes since", errNotUndone, after, fi.Size())}
+		}
+		if err := os.Truncate(path, before); err != nil {
+			return &FileError{Var: kind.String(), Path: path, Err: err}
+		}
+		return nil
+	}, nil
 }
+
+// errNotUndone means an append could not be taken back.
+var errNotUndone = errors.New("the append was not undone")
 
 // AppendSummary appends Markdown to the step summary file at path, which
 // GITHUB_STEP_SUMMARY holds, adding a final newline if markdown lacks one.
@@ -91,20 +126,23 @@ func AppendSummary(path, markdown string) error {
 	if markdown != "" && !strings.HasSuffix(markdown, "\n") {
 		markdown += "\n"
 	}
-	return appendFile(SummaryVar, path, func(size int64) ([]byte, error) {
+	_, _, err := appendFile(SummaryVar, path, func(size int64) ([]byte, error) {
 		if total := size + int64(len(markdown)); total > SummaryLimit {
 			return nil, fmt.Errorf("%w: it would be %d bytes", ErrSummaryTooLarge, total)
 		}
 		return []byte(markdown), nil
 	})
+	return err
 }
 
 // appendFile opens the existing file at path for appending, asks data for the
 // bytes to write given the file's current size, and writes them in one call.
-func appendFile(name, path string, data func(size int64) ([]byte, error)) (err error) {
+// It returns the file's size before and after; a failed write is cut back
+// to the size before.
+func appendFile(name, path string, data func(size int64) ([]byte, error)) (before, after int64, err error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
 	if err != nil {
-		return &FileError{Var: name, Path: path, Err: err}
+		return 0, 0, &FileError{Var: name, Path: path, Err: err}
 	}
 	defer func() {
 		if cerr := f.Close(); cerr != nil && err == nil {
@@ -114,19 +152,26 @@ func appendFile(name, path string, data func(size int64) ([]byte, error)) (err e
 
 	fi, err := f.Stat()
 	if err != nil {
-		return &FileError{Var: name, Path: path, Err: err}
+		return 0, 0, &FileError{Var: name, Path: path, Err: err}
 	}
-	b, err := data(fi.Size())
+	before = fi.Size()
+	b, err := data(before)
 	if err != nil {
-		return &FileError{Var: name, Path: path, Err: err}
+		return 0, 0, &FileError{Var: name, Path: path, Err: err}
 	}
 	if len(b) == 0 {
-		return nil
+		return before, before, nil
 	}
 	if err := writeOnce(f, b); err != nil {
-		return &FileError{Var: name, Path: path, Err: err}
+		// A short write (a full disk) leaves part of an entry, which the
+		// runner would read as a broken or different one. Only regular
+		// files can be cut; /dev/full and pipes hold nothing to undo.
+		if fi.Mode().IsRegular() {
+			_ = f.Truncate(before)
+		}
+		return 0, 0, &FileError{Var: name, Path: path, Err: err}
 	}
-	return nil
+	return before, before + int64(len(b)), nil
 }
 
 // writeOnce writes b with a single call to w.Write. With O_APPEND the kernel
