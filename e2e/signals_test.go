@@ -122,15 +122,21 @@ func TestCancelledIsNotATimeout(t *testing.T) {
 			e, url := world(t)
 			e.Inject("AssumeRole", ststest.Hang)
 			job := runnertest.NewJob(t, manifest)
-			signalled := func(ctx context.Context, j *runnertest.Job, env map[string]string) *exec.Cmd {
-				cmd := runnertest.Binary(binary)(context.Background(), j, env)
-				go func() {
-					// Once the action waits for STS.
-					for e.CallCount("AssumeRole") == 0 {
-						time.Sleep(10 * time.Millisecond)
-					}
-					_ = cmd.Process.Signal(sig)
-				}()
+			// Once the action waits for STS, the command's context ends and
+			// os/exec calls Cancel, which sends the signal.
+			waiting, waited := context.WithCancel(context.Background())
+			defer waited()
+			go func() {
+				// At most 15 s: a step that never calls STS is signalled then.
+				for end := time.Now().Add(15 * time.Second); e.CallCount("AssumeRole") == 0 && time.Now().Before(end); {
+					time.Sleep(10 * time.Millisecond)
+				}
+				waited()
+			}()
+			signalled := func(_ context.Context, j *runnertest.Job, env map[string]string) *exec.Cmd {
+				cmd := runnertest.Binary(binary)(waiting, j, env)
+				cmd.Cancel = func() error { return cmd.Process.Signal(sig) }
+				cmd.WaitDelay = 15 * time.Second
 				return cmd
 			}
 			r := job.Run(t, signalled, runnertest.Step{Inputs: with(url, "role-to-assume", ststest.DemoRole.ARN), Timeout: 20 * time.Second})
