@@ -32,6 +32,7 @@ func TestFaults(t *testing.T) {
 		{name: "clock-skew-refused", faults: []ststest.Fault{ststest.ClockSkew}, inputs: []string{"retry-max-attempts", "1"}, exit: 3, calls: 1, within: 3 * time.Second},
 		{name: "502-html-then-ok", faults: []ststest.Fault{ststest.BadGateway}, exit: 0, calls: 2, within: 3 * time.Second},
 		{name: "502-html-out", faults: []ststest.Fault{ststest.BadGateway, ststest.BadGateway}, inputs: []string{"retry-max-attempts", "2"}, exit: 4, calls: 2, within: 5 * time.Second},
+		{name: "other-service", faults: []ststest.Fault{ststest.OtherService}, exit: 4, calls: 1, within: 3 * time.Second},
 		{name: "malformed-xml", faults: []ststest.Fault{ststest.MalformedXML}, exit: 4, calls: 1, within: 3 * time.Second},
 		{name: "expired-source", faults: []ststest.Fault{ststest.ExpiredToken}, exit: 3, calls: 1, within: 3 * time.Second},
 		{name: "throttled-out", faults: []ststest.Fault{ststest.Throttle, ststest.Throttle}, inputs: []string{"retry-max-attempts", "2"}, exit: 4, calls: 2, within: 10 * time.Second},

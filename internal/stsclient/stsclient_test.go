@@ -64,6 +64,7 @@ func TestRetriesOnlyWhatCanHelp(t *testing.T) {
 		{ststest.Reset, 3, Unavailable, ""},
 		{ststest.MalformedXML, 1, Malformed, ""},
 		{ststest.BadGateway, 3, Unavailable, ""},
+		{ststest.OtherService, 1, Malformed, ""},
 		{ststest.ExpiredToken, 1, Refused, "ExpiredToken"},
 	} {
 		t.Run(tc.fault.String(), func(t *testing.T) {

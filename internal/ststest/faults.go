@@ -37,6 +37,10 @@ const (
 	// BadGateway answers 502 with an HTML page and no request ID, what a
 	// load balancer or proxy in front of STS sends when STS is down.
 	BadGateway
+	// OtherService answers 200 with another service's document (S3's
+	// ListAllMyBucketsResult), what an endpoint that is not STS sends:
+	// moto routes an unsigned request to S3 and answers just that.
+	OtherService
 )
 
 func (f Fault) String() string {
@@ -61,6 +65,8 @@ func (f Fault) String() string {
 		return "ExpiredToken"
 	case BadGateway:
 		return "BadGateway"
+	case OtherService:
+		return "OtherService"
 	}
 	return fmt.Sprintf("Fault(%d)", int(f))
 }
@@ -74,7 +80,7 @@ func (f Fault) String() string {
 // would otherwise fail.
 func (e *Emulator) Inject(action string, faults ...Fault) {
 	for _, f := range faults {
-		if f < Throttle || f > BadGateway {
+		if f < Throttle || f > OtherService {
 			panic(fmt.Sprintf("ststest: Inject: unknown fault %d", int(f)))
 		}
 	}
@@ -127,6 +133,13 @@ func (e *Emulator) serveFault(w http.ResponseWriter, r *http.Request, idx int, r
 		w.Header().Set("Content-Type", "text/html")
 		w.WriteHeader(http.StatusBadGateway)
 		_, _ = w.Write([]byte("<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n"))
+		return
+	case OtherService:
+		e.finish(idx, http.StatusOK, "", f)
+		w.Header().Set("Content-Type", "application/xml")
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write([]byte(`<?xml version="1.0" encoding="utf-8"?>` + "\n" +
+			`<ListAllMyBucketsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Buckets/><Owner><DisplayName>webfile</DisplayName><ID>bcaf1ffd86f41161ca5fb16fd081034f</ID></Owner></ListAllMyBucketsResult>`))
 		return
 	case MalformedXML:
 		// Cut inside an element, as a proxy that drops the connection

@@ -67,6 +67,15 @@ func TestFaults(t *testing.T) {
 				t.Errorf("error = %v, want a 502 response error that is no API error", err)
 			}
 		}},
+		{fault: ststest.OtherService, check: func(t *testing.T, err error) {
+			// Well-formed XML of another service: the SDK finds no
+			// AssumeRoleResult in a 200 answer.
+			var re *awshttp.ResponseError
+			var ae smithy.APIError
+			if !errors.As(err, &re) || re.HTTPStatusCode() != http.StatusOK || errors.As(err, &ae) {
+				t.Errorf("error = %v, want a 200 response error that is no API error", err)
+			}
+		}},
 		{fault: ststest.MalformedXML, check: func(t *testing.T, err error) {
 			// The SDK surfaces the parser's error inside the HTTP response
 			// error of a 200, not as a smithy.DeserializationError.
