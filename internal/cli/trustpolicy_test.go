@@ -98,6 +98,18 @@ func TestTrustPolicyCommand(t *testing.T) {
 	}
 }
 
+// TestTrustPolicyOutputGolden pins every byte of stdout and stderr for a
+// custom audience in aws-cn, which prints both provider commands.
+func TestTrustPolicyOutputGolden(t *testing.T) {
+	t.Parallel()
+	stdout, stderr, err := run(t, false, nil, "trust-policy", "--account", "111111111111", "--partition", "aws-cn",
+		"--repository", "octo-org/octo-repo", "--environment", "production", "--audience", "https://github.com/octo-org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "trust-policy.golden", "--- stdout\n"+stdout+"--- stderr\n"+stderr)
+}
+
 func TestTrustPolicyHelpGoesToStdout(t *testing.T) {
 	t.Parallel()
 	stdout, stderr, err := run(t, false, nil, "trust-policy", "--help")
