@@ -53,6 +53,9 @@ func TestJobContainer(t *testing.T) {
 			"/__w/_temp/assume-role-aws", "_temp/assume-role-aws", ""},
 		// The image itself, run by buildah with the runner's mounts.
 		{"image", container, "/github/home/.assume-role-aws", "_temp/_github_home/.assume-role-aws", "refresh"},
+		// The same image through the runner's own docker run command line.
+		{"docker", func(t *testing.T) runnertest.Launcher { return dockerLauncher(t, "") },
+			"/github/home/.assume-role-aws", "_temp/_github_home/.assume-role-aws", "refresh"},
 		// The action on the host sees the job's home as HOME too.
 		{"binary", func(*testing.T) runnertest.Launcher { return runnertest.Binary(binary) },
 			"/github/home/.assume-role-aws", "_temp/_github_home/.assume-role-aws", "refresh"},
