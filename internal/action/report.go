@@ -59,9 +59,11 @@ type AccountNotAllowedError struct {
 	Allowed []string
 }
 
-func (e *AccountNotAllowedError) Error() string {
-	return fmt.Sprintf("the credentials belong to account %s, which allowed-account-ids (%s) does not list; nothing was exported",
-		e.Account, strings.Join(e.Allowed, ", "))
+func (e *AccountNotAllowedError) Error() string { return e.render(words{Names: inputs.ActionNames{}, action: true}) }
+
+func (e *AccountNotAllowedError) render(w words) string {
+	return fmt.Sprintf("the credentials belong to account %s, which %s (%s) does not list; nothing was %s",
+		e.Account, w.Ref("allowed-account-ids"), strings.Join(e.Allowed, ", "), w.pick("exported", "printed"))
 }
 
 // TimeoutError means action-timeout-s ran out.
@@ -70,8 +72,10 @@ type TimeoutError struct {
 	Err     error
 }
 
-func (e *TimeoutError) Error() string {
-	return fmt.Sprintf("the step ran out of time (action-timeout-s is %d): %v", e.Seconds, e.Err)
+func (e *TimeoutError) Error() string { return e.render(words{Names: inputs.ActionNames{}, action: true}) }
+
+func (e *TimeoutError) render(w words) string {
+	return fmt.Sprintf("the %s ran out of time (%s is %d): %v", w.pick("step", "command"), w.Ref("action-timeout-s"), e.Seconds, e.Err)
 }
 
 func (e *TimeoutError) Unwrap() error { return e.Err }
@@ -133,7 +137,7 @@ func ExplainWith(err error, names inputs.Names) (string, int) {
 		}
 		return msg, ExitBadInput
 	case errors.As(err, &notAllow):
-		return err.Error() + ". Check " + w.Ref("role-to-assume") + ", or add the account to " + w.Ref("allowed-account-ids") + " if it is expected.", ExitRefused
+		return notAllow.render(w) + ". Check " + w.Ref("role-to-assume") + ", or add the account to " + w.Ref("allowed-account-ids") + " if it is expected.", ExitRefused
 	case errors.As(err, &idErr):
 		var fe *idtoken.FetchError
 		if errors.As(err, &fe) && (fe.Status == 401 || fe.Status == 403) {
@@ -160,7 +164,7 @@ func ExplainWith(err error, names inputs.Names) (string, int) {
 		}
 		return err.Error(), ExitInternal
 	case errors.As(err, &timeout):
-		return err.Error() + ". Raise " + w.Ref("action-timeout-s") + ", or check the network path to STS (" + w.Ref("sts-endpoint") + ", " + w.Ref("http-proxy") + ").", ExitUnavailable
+		return timeout.render(w) + ". Raise " + w.Ref("action-timeout-s") + ", or check the network path to STS (" + w.Ref("sts-endpoint") + ", " + w.Ref("http-proxy") + ").", ExitUnavailable
 	case errors.As(err, &stsErr):
 		errors.As(err, &call)
 		return err.Error() + w.hint(stsErr, call), exitFor(stsErr.Kind)

@@ -293,6 +293,13 @@ func TestMessagesSpeakTheCLIsLanguage(t *testing.T) {
 		t.Errorf("no credentials: exit %d %s", code, msg)
 	}
 
+	// A check after STS names its flag too.
+	_, _, err = run(t, false, keysEnv(url), role, "--allowed-account-ids", "333333333333")
+	if _, msg := exitOf(t, err); msg != "the credentials belong to account 222222222222, which --allowed-account-ids (333333333333) does not list; "+
+		"nothing was printed. Check --role-to-assume, or add the account to --allowed-account-ids if it is expected." {
+		t.Errorf("account not allowed: %s", msg)
+	}
+
 	// An STS refusal names flags, not secrets.
 	_, _, err = run(t, false, keysEnv(url), role, "--aws-access-key-id", "AKIAUNKNOWNUNKNOWN12", "--aws-secret-access-key", "x")
 	if _, msg := exitOf(t, err); !strings.Contains(msg, "check the access key ID the call was signed with") || strings.Contains(msg, "secret (") {
