@@ -59,7 +59,9 @@ type AccountNotAllowedError struct {
 	Allowed []string
 }
 
-func (e *AccountNotAllowedError) Error() string { return e.render(words{Names: inputs.ActionNames{}, action: true}) }
+func (e *AccountNotAllowedError) Error() string {
+	return e.render(words{Names: inputs.ActionNames{}, action: true})
+}
 
 func (e *AccountNotAllowedError) render(w words) string {
 	return fmt.Sprintf("the credentials belong to account %s, which %s (%s) does not list; nothing was %s",
@@ -72,7 +74,9 @@ type TimeoutError struct {
 	Err     error
 }
 
-func (e *TimeoutError) Error() string { return e.render(words{Names: inputs.ActionNames{}, action: true}) }
+func (e *TimeoutError) Error() string {
+	return e.render(words{Names: inputs.ActionNames{}, action: true})
+}
 
 func (e *TimeoutError) render(w words) string {
 	return fmt.Sprintf("the %s ran out of time (%s is %d): %v", w.pick("step", "command"), w.Ref("action-timeout-s"), e.Seconds, e.Err)
