@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"fmt"
 	"flag"
 	"net/http"
 	"net/http/httptest"
@@ -341,4 +342,31 @@ func TestTokenSourceIsNamed(t *testing.T) {
 	if err != nil || !strings.Contains(errOut, "Assuming "+ststest.DemoOIDCRole.ARN+" with the web identity token in GITLAB_OIDC_TOKEN\n") {
 		t.Errorf("%v\n%s", err, errOut)
 	}
+}
+
+// TestUsageErrorsGolden pins the one line each bad command line gets, as
+// a user sees it, with its exit code.
+func TestUsageErrorsGolden(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	for _, args := range [][]string{
+		{"--disble-retry"},
+		{"--role-to-asume", "x"},
+		{"--refresh-credentials"},
+		{"--format"},
+		{"--format", "yaml"},
+		{"stray"},
+		{"exec"},
+		{"exec", "--format", "json", "--", "true"},
+		{"--aws-profile", "deploy"},
+		{"--disable-retry=maybe", "--aws-region", "us-east-1"},
+		{"--aws-region", "us east"},
+		{"--aws-region", "us-east-1", "--role-chaining"},
+		{"credential-process", "--role-to-assume", "arn:aws:iam::222222222222:role/deploy"},
+	} {
+		_, _, err := run(t, false, []string{"HOME=/nonexistent"}, args...)
+		code, msg := exitOf(t, err)
+		fmt.Fprintf(&b, "$ assume-role %s\nexit %d: %s\n\n", strings.Join(args, " "), code, msg)
+	}
+	golden(t, "usage-errors.golden", b.String())
 }
