@@ -3,8 +3,8 @@ package cli
 import (
 	"context"
 	"errors"
-	"fmt"
 	"flag"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
