@@ -84,6 +84,9 @@ func FuzzFormatParse(f *testing.F) {
 		{1, "1a", "x", "a-b", "y"},
 		{0, "A", "\xff", "B", "\x00"},
 		{0, "", "", "", ""},
+		// Workflow-command text the runner would act on in a log line.
+		{1, "a", "x\r::save-state name=files::/etc/passwd", "b", "\u00a0::set-output name=x::y"},
+		{0, "A", "x\r\n\u3000::add-mask::y", "B", "##[set-env name=LD_PRELOAD]/tmp/x"},
 	}
 	for _, s := range seeds {
 		f.Add(s.kind, s.n1, s.v1, s.n2, s.v2)

@@ -271,7 +271,9 @@ func TestFromEnviron(t *testing.T) {
 }
 
 func FuzzParse(f *testing.F) {
-	for _, s := range []string{"us-east-1", "", "arn:aws:iam::123456789012:role/x", "true", "3600", "{\"a\":1}", "\n::add-mask::x"} {
+	for _, s := range []string{"us-east-1", "", "arn:aws:iam::123456789012:role/x", "true", "3600", "{\"a\":1}", "\n::add-mask::x",
+		// The runner also ends a line at a bare CR and trims Unicode white space before "::".
+		"x\r::add-mask::x", "x\r\u00a0::save-state name=files::/x", "\u3000::warning::x"} {
 		f.Add("aws-region", "us-east-1", "role-to-assume", s, "role-duration-seconds", s)
 	}
 	f.Fuzz(func(t *testing.T, k1, v1, k2, v2, k3, v3 string) {
