@@ -56,6 +56,15 @@ func TestStalledBodyIsGivenUp(t *testing.T) {
 			env: func(u string) map[string]string {
 				return map[string]string{"ACTIONS_ID_TOKEN_REQUEST_URL": u + "/token?api-version=2.0", "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "request-token-xyz"}
 			}},
+		// Without one, two stalled attempts of 10 s make the token service
+		// count as stuck.
+		{name: "oidc-token-endpoint-default-deadline", within: 23 * time.Second, errorSays: "no whole answer within 10s",
+			inputs: func(string) map[string]string {
+				return keyless("http://127.0.0.1:9", "role-to-assume", ststest.DemoOIDCRole.ARN)
+			},
+			env: func(u string) map[string]string {
+				return map[string]string{"ACTIONS_ID_TOKEN_REQUEST_URL": u + "/token?api-version=2.0", "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "request-token-xyz"}
+			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -55,7 +55,16 @@ type FetchError struct {
 	// proxy or endpoint, which another try would not mend.
 	Malformed bool
 	Err       error
+
+	// stalled is set when the attempt ran out of its own time.
+	stalled bool
 }
+
+// maxStalls is how many attempts may run out of time before Fetch gives
+// up: GitHub's token service answers in milliseconds, so an endpoint that
+// stalls twice is stuck, and waiting out every attempt would only delay
+// the step's failure (five attempts of 10 s).
+const maxStalls = 2
 
 func (e *FetchError) Error() string {
 	switch {
@@ -109,13 +118,17 @@ func (f *Fetcher) Fetch(ctx context.Context, audience string) (string, error) {
 		client = &http.Client{}
 	}
 	var last *FetchError
+	stalls := 0
 	for attempt := 1; ; attempt++ {
 		token, ferr := f.once(ctx, client, u.String())
 		if ferr == nil {
 			return token, nil
 		}
 		last = ferr
-		if !ferr.retryable() || attempt >= attempts || ctx.Err() != nil {
+		if ferr.stalled {
+			stalls++
+		}
+		if !ferr.retryable() || attempt >= attempts || stalls >= maxStalls || ctx.Err() != nil {
 			return "", last
 		}
 		wait := time.Duration(rand.Int64N(int64(base) << (attempt - 1)))
@@ -139,7 +152,7 @@ func (f *Fetcher) once(ctx context.Context, client *http.Client, u string) (stri
 	defer cancel()
 	failed := func(err error) *FetchError {
 		if attempt.Err() != nil && ctx.Err() == nil {
-			err = fmt.Errorf("no whole answer within %s: %w", timeout, err)
+			return &FetchError{Err: fmt.Errorf("no whole answer within %s: %w", timeout, err), stalled: true}
 		}
 		return &FetchError{Err: err}
 	}

@@ -124,7 +124,7 @@ func TestEachAttemptHasADeadlineThatCoversTheBody(t *testing.T) {
 	token := jwt(map[string]any{"sub": "x", "aud": "sts.amazonaws.com"})
 	var n atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if n.Add(1) < 3 {
+		if n.Add(1) < 2 {
 			w.WriteHeader(http.StatusOK)
 			_, _ = w.Write([]byte(`{"value":"`))
 			w.(http.Flusher).Flush()
@@ -146,8 +146,31 @@ func TestEachAttemptHasADeadlineThatCoversTheBody(t *testing.T) {
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("took %s", d)
 	}
-	if len(retries) != 2 || !strings.Contains(retries[0], "no whole answer within 100ms") {
-		t.Errorf("retries %q, want two that name the attempt's deadline", retries)
+	if len(retries) != 1 || !strings.Contains(retries[0], "no whole answer within 100ms") {
+		t.Errorf("retries %q, want one that names the attempt's deadline", retries)
+	}
+}
+
+// TestStuckEndpointIsGivenUpEarly: an endpoint that stalls on every
+// attempt costs two attempts' deadlines, not all five.
+func TestStuckEndpointIsGivenUpEarly(t *testing.T) {
+	t.Parallel()
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		w.WriteHeader(http.StatusOK)
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+	}))
+	t.Cleanup(srv.Close)
+	f := &Fetcher{RequestURL: srv.URL + "?api-version=2.0", RequestToken: "request-token", AttemptTimeout: 50 * time.Millisecond, BaseDelay: time.Millisecond}
+	_, err := f.Fetch(context.Background(), "sts.amazonaws.com")
+	var fe *FetchError
+	if !errors.As(err, &fe) || !strings.Contains(err.Error(), "no whole answer within 50ms") {
+		t.Fatalf("err = %v", err)
+	}
+	if got := n.Load(); got != maxStalls {
+		t.Errorf("%d attempts, want %d", got, maxStalls)
 	}
 }
 
