@@ -3,6 +3,10 @@
 // trip.
 //
 //	go run ./internal/cmd/bench [-runs 50] [-warmup 3] [-out FILE]
+//	go run ./internal/cmd/bench -refresh [-calls 200] [-before OLD-BINARY] [-out FILE]
+//
+// With -refresh it measures a refreshing profile instead (refresh.go): the
+// AssumeRole calls and wall time of AWS CLI commands that use it.
 //
 // It builds the action as the image does (CGO_ENABLED=0 go build -trimpath
 // -ldflags="-s -w") and a trivial Go program (./trivial: one plain HTTP POST,
@@ -54,6 +58,11 @@ func main() {
 type options struct {
 	runs, warmup int
 	out          string
+	// refresh selects the refreshing-profile bench; calls is its number of
+	// sequential AWS CLI commands, before another build to compare with.
+	refresh bool
+	calls   int
+	before  string
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -63,11 +72,17 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.runs, "runs", 50, "measured `runs` per flow (at least 30 for a meaningful p95)")
 	fs.IntVar(&o.warmup, "warmup", 3, "unmeasured warm-up `runs` per flow")
 	fs.StringVar(&o.out, "out", "", "also write the Markdown report to `file`")
+	fs.BoolVar(&o.refresh, "refresh", false, "measure a refreshing profile (refresh-credentials) used by the AWS CLI instead of the main stage's flows")
+	fs.IntVar(&o.calls, "calls", 200, "with -refresh: sequential AWS CLI `commands`")
+	fs.StringVar(&o.before, "before", "", "with -refresh: also measure this built `binary` of the action (an older commit), first")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	if o.calls < 1 {
+		return o, errors.New("-calls must be at least 1")
 	}
 	if o.runs < 1 || o.warmup < 0 {
 		return o, errors.New("-runs must be at least 1 and -warmup at least 0")
@@ -83,11 +98,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	rep, err := bench(ctx, o, stderr)
-	if err != nil {
-		return err
+	var md string
+	var missed []string
+	if o.refresh {
+		if md, err = refreshBench(ctx, o, stderr); err != nil {
+			return err
+		}
+	} else {
+		rep, err := bench(ctx, o, stderr)
+		if err != nil {
+			return err
+		}
+		md, missed = rep.markdown(), rep.missed()
 	}
-	md := rep.markdown()
 	if _, err := io.WriteString(stdout, md); err != nil {
 		return err
 	}
@@ -96,7 +119,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	if missed := rep.missed(); len(missed) > 0 {
+	if len(missed) > 0 {
 		fmt.Fprintf(stderr, "bench: targets missed: %v\n", missed)
 	}
 	return nil

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"testing"
 	"time"
 )
@@ -53,5 +54,16 @@ func TestCommas(t *testing.T) {
 		if got := commas(n); got != want {
 			t.Errorf("commas(%d) = %q, want %q", n, got, want)
 		}
+	}
+}
+
+func TestParseFlagsRefresh(t *testing.T) {
+	t.Parallel()
+	o, err := parseFlags([]string{"-refresh", "-calls", "20", "-before", "/tmp/old"}, io.Discard)
+	if err != nil || !o.refresh || o.calls != 20 || o.before != "/tmp/old" {
+		t.Fatalf("%+v %v", o, err)
+	}
+	if _, err := parseFlags([]string{"-refresh", "-calls", "0"}, io.Discard); err == nil {
+		t.Error("-calls 0 accepted")
 	}
 }
