@@ -106,6 +106,21 @@ func TestExecPassesSignalsOn(t *testing.T) {
 			t.Errorf("exit %d, want 143 (128 + SIGTERM)\n%s", code, stderr)
 		}
 	})
+	// Without a terminal the signal reaches the command's whole process
+	// group, as Ctrl-C does at one: a shell's foreground command stops too,
+	// instead of running on orphaned and holding the output open (this
+	// test's stderr pipe, a CI job's log).
+	t.Run("grandchild", func(t *testing.T) {
+		t.Parallel()
+		cmd, _, stderr := startCLI(t, userEnv(url), "started", "exec", "--role-to-assume", ststest.DemoRole.ARN, "--",
+			"sh", "-c", "echo started; sleep 30; echo finished")
+		if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		if code := waitExit(t, cmd, 10*time.Second); code != 143 {
+			t.Errorf("exit %d, want 143\n%s", code, stderr)
+		}
+	})
 }
 
 var signalNames = map[syscall.Signal]string{syscall.SIGTERM: "SIGTERM", syscall.SIGINT: "SIGINT", syscall.SIGHUP: "SIGHUP", syscall.SIGQUIT: "SIGQUIT"}
