@@ -3,7 +3,7 @@
 // trip.
 //
 //	go run ./internal/cmd/bench [-runs 50] [-warmup 3] [-out FILE]
-//	go run ./internal/cmd/bench -refresh [-calls 200] [-before OLD-BINARY] [-out FILE]
+//	go run ./internal/cmd/bench -refresh [-calls 200] [-before OLD-BINARY] [-latency D] [-out FILE]
 //
 // With -refresh it measures a refreshing profile instead (refresh.go): the
 // AssumeRole calls and wall time of AWS CLI commands that use it.
@@ -43,6 +43,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 )
 
 func main() {
@@ -63,6 +64,7 @@ type options struct {
 	refresh bool
 	calls   int
 	before  string
+	latency time.Duration // with -refresh: the emulator's latency
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -75,6 +77,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.refresh, "refresh", false, "measure a refreshing profile (refresh-credentials) used by the AWS CLI instead of the main stage's flows")
 	fs.IntVar(&o.calls, "calls", 200, "with -refresh: sequential AWS CLI `commands`")
 	fs.StringVar(&o.before, "before", "", "with -refresh: also measure this built `binary` of the action (an older commit), first")
+	fs.DurationVar(&o.latency, "latency", 0, "with -refresh: delay every STS answer by this `duration`, as a real round trip would")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}

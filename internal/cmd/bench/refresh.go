@@ -57,6 +57,7 @@ func refreshBench(ctx context.Context, o options, progress io.Writer) (string, e
 		return "", err
 	}
 	defer w.close()
+	w.emu.SetLatency(o.latency)
 	rb := &refresher{w: w, manifest: manifest, tmp: tmp, progress: progress, calls: o.calls}
 
 	builds := []struct{ name, bin string }{{"this build", bin}}
@@ -65,8 +66,15 @@ func refreshBench(ctx context.Context, o options, progress io.Writer) (string, e
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "### Refreshing profile, the AWS CLI as the caller\n\n")
+	flags := fmt.Sprintf(" -calls %d", o.calls)
+	if o.before != "" {
+		flags += " -before " + o.before
+	}
+	if o.latency > 0 {
+		flags += " -latency " + o.latency.String()
+	}
 	fmt.Fprintf(&b, "`go run ./internal/cmd/bench -refresh%s` on %s (%d CPUs), %s, load %s.\n\n",
-		map[bool]string{true: " -before " + o.before, false: ""}[o.before != ""], procField("/proc/cpuinfo", "model name"), describeMachine().nproc,
+		flags, procField("/proc/cpuinfo", "model name"), describeMachine().nproc,
 		time.Now().UTC().Format("2006-01-02"), loadAverage())
 	b.WriteString("| build | scenario | commands | AssumeRole calls: the step's + the commands' | wall per command, median | p95 | failed |\n|---|---|---:|---:|---:|---:|---:|\n")
 	for _, build := range builds {
