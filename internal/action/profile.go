@@ -267,7 +267,7 @@ func (r *runner) planProfile() (*profilePlan, error) {
 	plan := &profilePlan{place: place, profile: awsconfig.Profile{Name: cfg.AWSProfile, Region: cfg.Region}}
 	check := plan.profile
 	if cfg.RefreshCredentials {
-		if plan.refresh, err = r.planRefresh(); err != nil {
+		if plan.refresh, err = r.planRefresh(place); err != nil {
 			return nil, err
 		}
 		plan.refresh.write = refresh.FilesFor(place.writeDir, cfg.AWSProfile)
@@ -291,8 +291,9 @@ func (r *runner) planProfile() (*profilePlan, error) {
 // A renewal runs in a later step, where the environment may hold that
 // step's own exported keys, an AWS_PROFILE naming this very profile, or
 // shared files that are ours: so it never reads keys from the environment
-// or any profile, only what the spec says.
-func (r *runner) planRefresh() (*refreshPlan, error) {
+// or any profile, only what the spec says. Paths in the spec are written
+// as the later steps see them (place.stepPath): nothing translates them.
+func (r *runner) planRefresh(place *profilePlace) (*refreshPlan, error) {
 	cfg := r.cfg
 	refuse := func(problem, fix string) error {
 		return &inputs.InputError{Input: "refresh-credentials", Value: "true", Problem: problem, Fix: fix}
@@ -313,7 +314,12 @@ func (r *runner) planRefresh() (*refreshPlan, error) {
 	case flowOIDC:
 		p.spec.Flow, p.how = refresh.FlowOIDC, "a fresh GitHub ID token from the job's token service (permissions: id-token: write) per renewal"
 	case flowTokenFile:
-		p.spec.Flow, p.how = refresh.FlowTokenFile, "the token in "+cfg.WebIdentityTokenFile+", read again per renewal"
+		// The runner translated the input for this container
+		// (/github/runner_temp/…, /github/workspace/…); a renewal runs in
+		// a later step, on the host or in the job container.
+		file := place.stepPath(cfg.WebIdentityTokenFile)
+		set("web-identity-token-file", file)
+		p.spec.Flow, p.how = refresh.FlowTokenFile, "the token in "+file+", read again per renewal"
 	case flowKeys:
 		if cfg.SessionToken != "" {
 			return nil, refuse("cannot renew a session whose source keys are temporary (aws-session-token is set)",

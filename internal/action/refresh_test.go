@@ -31,7 +31,12 @@ func TestPlanRefresh(t *testing.T) {
 			spec: map[string]string{"AWS-ACCESS-KEY-ID": "AKIAEXAMPLEEXAMPLE01", "UNSET-CURRENT-CREDENTIALS": "true", "USE-EXISTING-CREDENTIALS": "false"}},
 		{name: "OIDC", env: []string{"ACTIONS_ID_TOKEN_REQUEST_URL=http://x/?a=b", "ACTIONS_ID_TOKEN_REQUEST_TOKEN=t"}, flow: refresh.FlowOIDC,
 			spec: map[string]string{"AWS-ACCESS-KEY-ID": "", "FORCE-SKIP-OIDC": ""}},
-		{name: "token file", inputs: []string{"web-identity-token-file", "token.jwt"}, flow: refresh.FlowTokenFile},
+		{name: "token file", inputs: []string{"web-identity-token-file", "token.jwt"}, flow: refresh.FlowTokenFile,
+			spec: map[string]string{"WEB-IDENTITY-TOKEN-FILE": "token.jwt"}},
+		// The runner translated the input for the action's container; the
+		// renewal runs in a later step on the host.
+		{name: "token file in the runner's temp directory", inputs: []string{"web-identity-token-file", "/github/runner_temp/token.jwt"},
+			flow: refresh.FlowTokenFile, spec: map[string]string{"WEB-IDENTITY-TOKEN-FILE": "/home/runner/work/_temp/token.jwt"}},
 		{name: "ambient", flow: refresh.FlowAmbient, spec: map[string]string{"FORCE-SKIP-OIDC": "true", "AWS-ACCESS-KEY-ID": ""}},
 		{name: "long-term keys in the environment", env: []string{"AWS_ACCESS_KEY_ID=AKIAENVIRONMENT00001", "AWS_SECRET_ACCESS_KEY=s"},
 			flow: refresh.FlowKeys, spec: map[string]string{"AWS-ACCESS-KEY-ID": "AKIAENVIRONMENT00001", "AWS-SECRET-ACCESS-KEY": "s"}},
@@ -56,7 +61,7 @@ func TestPlanRefresh(t *testing.T) {
 			env := &Env{Environ: tc.env, MachineCredentials: func(context.Context, string) (aws.CredentialsProvider, error) { return nil, nil }}
 			env.init()
 			r := &runner{env: env, cfg: cfg, raw: raw}
-			p, err := r.planRefresh()
+			p, err := r.planRefresh(&profilePlace{toHost: actionMounts("/home/runner/work/repo")})
 			if tc.refused != "" {
 				var ie *inputs.InputError
 				if !errors.As(err, &ie) || ie.Input != "refresh-credentials" || !strings.Contains(ie.Problem, tc.refused) {
