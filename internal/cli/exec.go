@@ -27,10 +27,7 @@ var forwarded = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, sys
 // needs, and gets the signal itself (the terminal already signals the whole
 // group for Ctrl-C).
 func runForwarding(c *exec.Cmd) error {
-	group := !isTerminal(c.Stdin)
-	if group {
-		c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	}
+	group := !isTerminal(c.Stdin) && ownGroup(c)
 	sigs := make(chan os.Signal, len(forwarded))
 	// Before Start, so that a signal in between is queued, not lost.
 	signal.Notify(sigs, forwarded...)
@@ -46,7 +43,7 @@ func runForwarding(c *exec.Cmd) error {
 			select {
 			case s := <-sigs:
 				if group {
-					_ = syscall.Kill(-pid, s.(syscall.Signal))
+					signalGroup(pid, s)
 				} else {
 					_ = c.Process.Signal(s)
 				}
