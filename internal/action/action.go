@@ -83,11 +83,14 @@ func (r *runner) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if len(cfg.RoleProfiles) > 0 {
+		return r.runRoleProfiles(ctx, targets)
+	}
 
 	// Every check of the profile runs before the STS call too.
 	var plan *profilePlan
 	if cfg.AWSProfile != "" {
-		if plan, err = r.planProfile(); err != nil {
+		if plan, err = r.planProfile(cfg.AWSProfile); err != nil {
 			return err
 		}
 	}
@@ -142,6 +145,26 @@ func Session(ctx context.Context, env Env, log *logcmd.Logger, cfg *inputs.Confi
 
 // session runs the flow with the step's deadline and the account check.
 func (r *runner) session(ctx context.Context) (*Result, error) {
+	var res *Result
+	err := r.withEndpoint(ctx, func(ctx context.Context, endpoint stsEndpoint) (err error) {
+		res, err = r.obtain(ctx, endpoint)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if r.cfg.MaskAccountID {
+		r.log.Mask(res.Account)
+	}
+	if err := r.checkAccount(res.Account); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// withEndpoint runs call with the step's deadline and the STS endpoint, and
+// turns a cancelled or timed-out call into the error that says so.
+func (r *runner) withEndpoint(ctx context.Context, call func(context.Context, stsEndpoint) error) error {
 	cfg := r.cfg
 	if cfg.ActionTimeoutS > 0 {
 		var cancel context.CancelFunc
@@ -151,7 +174,7 @@ func (r *runner) session(ctx context.Context) (*Result, error) {
 
 	endpoint, err := r.endpoint(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	// The SDK's own rules resolve the host, as they will for every call.
 	resolved, rerr := r.client(endpoint, nil).Endpoint(ctx)
@@ -163,23 +186,16 @@ func (r *runner) session(ctx context.Context) (*Result, error) {
 		r.log.Warning("the STS endpoint " + endpoint.URL + " uses plain HTTP: the session's credentials cross the network unencrypted")
 	}
 
-	res, err := r.obtain(ctx, endpoint)
-	if err != nil {
+	if err := call(ctx, endpoint); err != nil {
 		if c := stopped(ctx, err); c != nil {
-			return nil, c
+			return c
 		}
 		if ctx.Err() != nil && cfg.ActionTimeoutS > 0 {
-			return nil, &TimeoutError{Seconds: int64(cfg.ActionTimeoutS), Err: err}
+			return &TimeoutError{Seconds: int64(cfg.ActionTimeoutS), Err: err}
 		}
-		return nil, err
+		return err
 	}
-	if cfg.MaskAccountID {
-		r.log.Mask(res.Account)
-	}
-	if err := r.checkAccount(res.Account); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return nil
 }
 
 // Result is what a flow produced: the identity, and the credentials to

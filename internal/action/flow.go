@@ -133,8 +133,17 @@ func (r *runner) runFlow(ctx context.Context, endpoint stsEndpoint, f flow) (*Re
 		cfg.ExpandRole(account)
 		r.log.Info(fmt.Sprintf("role-to-assume %s is a role name: assuming %s in the caller's account", cfg.RoleToAssume, cfg.RoleARN))
 	}
+	r.log.Info(fmt.Sprintf("Assuming %s with credentials from %s", cfg.RoleARN, src.name))
+	return r.assumeRole(ctx, client, src, cfg.RoleARN)
+}
+
+// assumeRole assumes role with client, signed by src, with the session
+// inputs of every role: once more with fewer tags if STS finds them too
+// large.
+func (r *runner) assumeRole(ctx context.Context, client *stsclient.Client, src *source, role string) (*Result, error) {
+	cfg := r.cfg
 	in := stsclient.AssumeRoleInput{
-		RoleARN:     cfg.RoleARN,
+		RoleARN:     role,
 		SessionName: cfg.RoleSessionName,
 		Duration:    int32(cfg.RoleDurationSeconds),
 		ExternalID:  cfg.RoleExternalID,
@@ -143,7 +152,6 @@ func (r *runner) runFlow(ctx context.Context, endpoint stsEndpoint, f flow) (*Re
 	}
 	all, kept := r.tags()
 	in.Tags, in.TransitiveTagKeys = all, cfg.TransitiveTagKeys
-	r.log.Info(fmt.Sprintf("Assuming %s with credentials from %s", cfg.RoleARN, src.name))
 	s, err := client.AssumeRole(ctx, in)
 	if err != nil && len(kept) < len(all) && codeOf(err) == "PackedPolicyTooLarge" {
 		r.log.Info(fmt.Sprintf("STS found the session tags too large; retrying once with only %s", strings.Join(sessiontags.Keys(kept), ", ")))
@@ -151,9 +159,9 @@ func (r *runner) runFlow(ctx context.Context, endpoint stsEndpoint, f flow) (*Re
 		s, err = client.AssumeRole(ctx, in)
 	}
 	if err != nil {
-		return nil, &CallError{Source: "credentials from " + src.name, Role: cfg.RoleARN, Tagged: len(in.Tags) > 0, Err: err}
+		return nil, &CallError{Source: "credentials from " + src.name, Role: role, Tagged: len(in.Tags) > 0, Err: err}
 	}
-	res := r.assumed(s, src.name)
+	res := r.assumedRole(role, s, src.name)
 	res.tags = in.Tags
 	return res, nil
 }
@@ -203,10 +211,37 @@ func (r *runner) webIdentity(ctx context.Context, endpoint stsEndpoint, f flow) 
 			Problem: "is a role name, but with a web identity token there are no credentials to look up the account with",
 			Fix:     "give the role's full ARN, arn:" + cfg.Partition + ":iam::<account>:role/" + cfg.RoleToAssume}
 	}
+	token, source, err := r.webToken(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	r.log.Info(fmt.Sprintf("Assuming %s with %s", cfg.RoleARN, source))
+	s, err := r.client(endpoint, nil).AssumeRoleWithWebIdentity(ctx, r.webIdentityInput(cfg.RoleARN, token))
+	if err != nil {
+		return nil, &CallError{Source: source, Role: cfg.RoleARN, Claims: claimsOf(token), Err: err}
+	}
+	return r.assumed(s, source), nil
+}
+
+func (r *runner) webIdentityInput(role, token string) stsclient.WebIdentityInput {
+	cfg := r.cfg
+	return stsclient.WebIdentityInput{
+		RoleARN:     role,
+		SessionName: cfg.RoleSessionName,
+		Duration:    int32(cfg.RoleDurationSeconds),
+		Token:       token,
+		Policy:      cfg.InlineSessionPolicy,
+		PolicyARNs:  cfg.ManagedSessionPolicies,
+	}
+}
+
+// webToken gets the web identity token of flow f (GitHub's OIDC endpoint,
+// a file or the caller's) and masks it before it returns.
+func (r *runner) webToken(ctx context.Context, f flow) (token, source string, err error) {
+	cfg := r.cfg
 	if len(cfg.Tags) > 0 || len(cfg.TransitiveTagKeys) > 0 {
 		r.log.Warning("custom-tags and transitive-tag-keys are ignored: STS takes no session tags with AssumeRoleWithWebIdentity (tags come from the token's claims)")
 	}
-	var token, source string
 	switch f {
 	case flowOIDC:
 		r.log.Mask(r.env.getenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN"))
@@ -220,7 +255,7 @@ func (r *runner) webIdentity(ctx context.Context, endpoint stsEndpoint, f flow) 
 		}
 		t, err := fetcher.Fetch(ctx, cfg.Audience)
 		if err != nil {
-			return nil, &IDTokenError{Err: err}
+			return "", "", &IDTokenError{Err: err}
 		}
 		token, source = t, "GitHub's OIDC token (audience "+cfg.Audience+")"
 	case flowTokenFile:
@@ -231,7 +266,7 @@ func (r *runner) webIdentity(ctx context.Context, endpoint stsEndpoint, f flow) 
 			if errors.As(err, &fe) {
 				problem = fe.Problem
 			}
-			return nil, &inputs.InputError{Input: "web-identity-token-file", Value: cfg.WebIdentityTokenFile, Problem: problem,
+			return "", "", &inputs.InputError{Input: "web-identity-token-file", Value: cfg.WebIdentityTokenFile, Problem: problem,
 				Fix: "give the path of a regular file holding the token, absolute or relative to the workspace"}
 		}
 		token, source = t, "the token in "+cfg.WebIdentityTokenFile
@@ -241,28 +276,21 @@ func (r *runner) webIdentity(ctx context.Context, endpoint stsEndpoint, f flow) 
 	// The token is a bearer credential until it expires: mask it before
 	// anything else happens.
 	r.log.Mask(token)
-	r.log.Info(fmt.Sprintf("Assuming %s with %s", cfg.RoleARN, source))
-	s, err := r.client(endpoint, nil).AssumeRoleWithWebIdentity(ctx, stsclient.WebIdentityInput{
-		RoleARN:     cfg.RoleARN,
-		SessionName: cfg.RoleSessionName,
-		Duration:    int32(cfg.RoleDurationSeconds),
-		Token:       token,
-		Policy:      cfg.InlineSessionPolicy,
-		PolicyARNs:  cfg.ManagedSessionPolicies,
-	})
-	if err != nil {
-		return nil, &CallError{Source: source, Role: cfg.RoleARN, Claims: claimsOf(token), Err: err}
-	}
-	return r.assumed(s, source), nil
+	return token, source, nil
 }
 
-// assumed masks a new session and describes it.
+// assumed masks a new session of role-to-assume and describes it.
 func (r *runner) assumed(s *stsclient.Session, source string) *Result {
+	return r.assumedRole(r.cfg.RoleARN, s, source)
+}
+
+// assumedRole masks a new session of role and describes it.
+func (r *runner) assumedRole(role string, s *stsclient.Session, source string) *Result {
 	r.log.Mask(s.AccessKeyID, s.SecretAccessKey, s.SessionToken)
 	return &Result{
 		Session: s, ARN: s.ARN, Account: s.AccountID, Source: source, ExportKeys: true,
 		Message: fmt.Sprintf("Assumed %s as %s; the session expires at %s (in %s)",
-			r.cfg.RoleARN, s.ARN, s.Expiration.Format(time.RFC3339), human(s.Expiration.Sub(r.env.Now()))),
+			role, s.ARN, s.Expiration.Format(time.RFC3339), human(s.Expiration.Sub(r.env.Now()))),
 	}
 }
 

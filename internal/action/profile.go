@@ -254,7 +254,7 @@ type refreshPlan struct {
 // read, that the post stage can be told what to delete, that a refreshing
 // profile can be renewed at all and its credential_process line survives
 // the shared files, and that the profile may be written there.
-func (r *runner) planProfile() (*profilePlan, error) {
+func (r *runner) planProfile(name string) (*profilePlan, error) {
 	cfg := r.cfg
 	place, err := placeProfile(r.env, cfg.JobContainerID != "")
 	if err != nil {
@@ -264,7 +264,7 @@ func (r *runner) planProfile() (*profilePlan, error) {
 		// Without it the post stage would not know what to delete.
 		return nil, &filecmd.FileError{Var: filecmd.State.String(), Err: filecmd.ErrNotSet}
 	}
-	plan := &profilePlan{place: place, profile: awsconfig.Profile{Name: cfg.AWSProfile, Region: cfg.Region}}
+	plan := &profilePlan{place: place, profile: awsconfig.Profile{Name: name, Region: cfg.Region}}
 	check := plan.profile
 	if cfg.RefreshCredentials {
 		if plan.refresh, err = r.planRefresh(place); err != nil {
@@ -364,19 +364,30 @@ func (r *runner) planRefresh(place *profilePlace) (*refreshPlan, error) {
 // and a function that undoes every file it wrote, for when a later write
 // fails; on its own failure it has undone them already.
 func (r *runner) writeProfile(plan *profilePlan, res *Result, t *targets) (env []filecmd.Entry, undo func() error, err error) {
-	cfg := r.cfg
-	place := plan.place
 	if res.Session == nil {
 		return nil, nil, &ProfileError{Err: fmt.Errorf("there is no new session to write: the job's existing credentials were kept")}
 	}
+	if err := r.writeProfileState(plan, t); err != nil {
+		return nil, nil, err
+	}
+	return r.writeProfileFiles(plan, res)
+}
+
+// writeProfileState tells the post stage which files of plan to delete.
+func (r *runner) writeProfileState(plan *profilePlan, t *targets) error {
+	place := plan.place
 	files := []string{place.write.Credentials, place.write.Config}
 	if rp := plan.refresh; rp != nil {
 		files = append(files, filepath.Join(place.writeDir, binaryName), rp.write.Spec, rp.write.Session, rp.write.Lock)
 	}
 	state := []filecmd.Entry{{Name: StateFiles, Value: strings.Join(files, "\n")}}
-	if err := filecmd.Append(filecmd.State, t.state, state, r.env.Rand); err != nil {
-		return nil, nil, err
-	}
+	return filecmd.Append(filecmd.State, t.state, state, r.env.Rand)
+}
+
+// writeProfileFiles writes the files of plan for res, after the state.
+func (r *runner) writeProfileFiles(plan *profilePlan, res *Result) (env []filecmd.Entry, undo func() error, err error) {
+	cfg := r.cfg
+	place := plan.place
 
 	var undos []func() error
 	undo = func() error {
@@ -417,11 +428,12 @@ func (r *runner) writeProfile(plan *profilePlan, res *Result, t *targets) (env [
 		{Name: "AWS_SHARED_CREDENTIALS_FILE", Value: place.host.Credentials},
 		{Name: "AWS_CONFIG_FILE", Value: place.host.Config},
 	}
+	name := p.Name
 	if cfg.OutputEnvCredentials {
-		env = append(env, filecmd.Entry{Name: "AWS_PROFILE", Value: cfg.AWSProfile})
+		env = append(env, filecmd.Entry{Name: "AWS_PROFILE", Value: name})
 	}
 	r.log.Info(fmt.Sprintf("Wrote profile %s %s to %s, where AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE now point; later steps select it with --profile %s or AWS_PROFILE=%s",
-		cfg.AWSProfile, how, place.describe(), cfg.AWSProfile, cfg.AWSProfile))
+		name, how, place.describe(), name, name))
 	return env, undo, nil
 }
 

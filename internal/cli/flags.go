@@ -22,6 +22,7 @@ var actionOnly = map[string]bool{
 	"output-env-credentials":   true, // GITHUB_ENV
 	"overwrite-aws-profile":    true, // the action's profile files
 	"refresh-credentials":      true, // ditto; credential-process is the CLI's way
+	"role-profiles":            true, // profile files for later steps; the CLI prints or runs with one session
 	"use-existing-credentials": true, // there is no new session to print or run with
 }
 

@@ -55,6 +55,7 @@ type Config struct {
 	OverwriteAWSProfile     bool   `env:"OVERWRITE-AWS-PROFILE" desc:"replace the profile if it exists"`
 	RefreshCredentials      bool   `env:"REFRESH-CREDENTIALS" desc:"make the profile renew its session itself (credential_process) for jobs longer than the session"`
 	TransitiveTagKeys       Lines  `env:"TRANSITIVE-TAG-KEYS" desc:"session tag keys that pass on to chained sessions"`
+	RoleProfilesText        string `env:"ROLE-PROFILES" desc:"several roles in one step: PROFILE=ROLE lines, each role written as that named profile"`
 	// JobContainerID is the job container's ID, from action.yml's default
 	// ${{ job.container.id }}: the one way a container action learns that
 	// the later steps run in a job container (runner-contract §9). Only the
@@ -71,9 +72,27 @@ type Config struct {
 	// Tags are the parsed custom-tags, sorted by key.
 	Tags []sessiontags.Tag `env:"-"`
 	// OutputEnvCredentials is output-env-credentials, or its default: true,
-	// except with aws-profile, where the profile is the point.
+	// except with aws-profile or role-profiles, where the profiles are the
+	// point.
 	OutputEnvCredentials bool `env:"-"`
+	// RoleProfiles are the parsed role-profiles lines, in their order.
+	RoleProfiles []RoleProfile `env:"-"`
 }
+
+// RoleProfile is one line of role-profiles: the profile to write and the
+// role whose session it holds.
+type RoleProfile struct {
+	Profile string
+	// Role is the role as given: an ARN or a bare name.
+	Role string
+	// ARN is Role as a full ARN, or empty for a bare name until
+	// ExpandRoles knows the caller's account.
+	ARN string
+}
+
+// MaxRoleProfiles bounds role-profiles: each line is an STS call in one
+// step, and STS throttles an account's burst of calls.
+const MaxRoleProfiles = 50
 
 // Prefix is what the runner puts before an input's upper-cased name.
 const Prefix = "INPUT_"
@@ -281,7 +300,7 @@ func arnParts(re *regexp.Regexp, arn string, maxName int) []string {
 // derived fields. Every error is an *InputError.
 func (c *Config) Validate() error {
 	checks := []func() error{
-		c.checkRegion, c.checkRole, c.checkSession, c.checkKeys,
+		c.checkRegion, c.checkRole, c.checkRoleProfiles, c.checkSession, c.checkKeys,
 		c.checkPolicies, c.checkAccounts, c.checkNetwork, c.checkRetry,
 		c.checkWebIdentity, c.checkTags, c.checkProfile,
 	}
@@ -310,30 +329,128 @@ func (c *Config) checkRole() error {
 	r := c.RoleToAssume
 	switch {
 	case r == "":
-		if c.RoleChaining {
+		if c.RoleChaining && c.RoleProfilesText == "" {
 			return &InputError{Input: "role-chaining", Value: "true", Problem: "needs " + Ref("role-to-assume"),
 				Fix: "set " + Ref("role-to-assume") + " to the role to chain into, or remove " + Ref("role-chaining")}
 		}
 		return nil
+	}
+	arn, err := c.roleARN("role-to-assume", r)
+	c.RoleARN = arn
+	return err
+}
+
+// roleARN checks a role given as input (an ARN or a bare name) and returns
+// its ARN, or "" for a bare name.
+func (c *Config) roleARN(input, r string) (string, error) {
+	switch {
 	case strings.HasPrefix(r, "arn:"):
 		m := arnParts(roleARNRE, r, 64)
 		if m == nil {
-			return &InputError{Input: "role-to-assume", Value: r, Problem: "is not an IAM role ARN",
+			return "", &InputError{Input: input, Value: r, Problem: "is not an IAM role ARN",
 				Fix: "use arn:<partition>:iam::<12-digit account>:role/<name>, or just the role name"}
 		}
 		if m[1] != c.Partition {
-			return &InputError{Input: "role-to-assume", Value: r,
+			return "", &InputError{Input: input, Value: r,
 				Problem: fmt.Sprintf("is in partition %s but %s %s is in partition %s", m[1], Ref("aws-region"), c.Region, c.Partition),
 				Fix:     "STS can only assume a role in its own partition: use a region of the role's partition"}
 		}
-		c.RoleARN = r
+		return r, nil
 	case roleNameRE.MatchString(r):
 		// A bare name is expanded with the caller's account once it is known.
-	default:
-		return &InputError{Input: "role-to-assume", Value: r, Problem: "is neither a role ARN nor a role name",
-			Fix: "use arn:<partition>:iam::<12-digit account>:role/<name>, or a name of 1-64 letters, digits and +=,.@_-"}
+		return "", nil
+	}
+	return "", &InputError{Input: input, Value: r, Problem: "is neither a role ARN nor a role name",
+		Fix: "use arn:<partition>:iam::<12-digit account>:role/<name>, or a name of 1-64 letters, digits and +=,.@_-"}
+}
+
+// checkRoleProfiles parses role-profiles: one PROFILE=ROLE a line, blank
+// lines and lines starting with # left out.
+func (c *Config) checkRoleProfiles() error {
+	if c.RoleProfilesText == "" {
+		return nil
+	}
+	conflict := func(other, fix string) error {
+		return &InputError{Input: "role-profiles", Problem: "conflicts with " + Ref(other), Fix: fix}
+	}
+	switch {
+	case c.RoleToAssume != "":
+		return conflict("role-to-assume", "give every role as a PROFILE=ROLE line of "+Ref("role-profiles")+", or use "+Ref("role-to-assume")+" alone for one role")
+	case c.AWSProfile != "":
+		return conflict("aws-profile", "each line of "+Ref("role-profiles")+" names its own profile: remove "+Ref("aws-profile"))
+	case c.RefreshCredentials:
+		return conflict("refresh-credentials", "profiles that renew themselves are written one role a step: use "+Ref("role-to-assume")+" with "+Ref("aws-profile")+", or remove "+Ref("refresh-credentials"))
+	case c.UseExistingCredentials:
+		return conflict("use-existing-credentials", "the job's existing credentials are one identity, not one a profile: remove "+Ref("use-existing-credentials"))
+	case c.OutputCredentials:
+		return conflict("output-credentials", "the sessions are in the profiles and the "+Ref("role-profiles")+" output; remove "+Ref("output-credentials"))
+	case c.OutputEnvCredentialsSet != nil && *c.OutputEnvCredentialsSet:
+		return conflict("output-env-credentials", "the environment holds one session, and there is one a profile: select one with AWS_PROFILE or --profile, and remove "+Ref("output-env-credentials"))
+	}
+	seen := make(map[string]int)
+	for i, line := range strings.Split(c.RoleProfilesText, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		name, role, ok := strings.Cut(line, "=")
+		name, role = strings.TrimSpace(name), strings.TrimSpace(role)
+		if !ok || name == "" || role == "" {
+			return &InputError{Input: "role-profiles", Value: line, Problem: fmt.Sprintf("line %d is not PROFILE=ROLE", i+1),
+				Fix: "give one profile a line, such as dev=arn:aws:iam::111111111111:role/deploy (# starts a comment line)"}
+		}
+		if err := awsconfig.ValidateName(name); err != nil {
+			problem := err.Error()
+			var ip *awsconfig.InvalidProfileError
+			if errors.As(err, &ip) {
+				problem = ip.Reason
+			}
+			return &InputError{Input: "role-profiles", Value: line, Problem: fmt.Sprintf("line %d: %q is not a usable profile name: %s", i+1, name, problem),
+				Fix: "use 1-64 letters, digits and _.+=,@- such as deploy-prod"}
+		}
+		if first, dup := seen[name]; dup {
+			return &InputError{Input: "role-profiles", Value: line, Problem: fmt.Sprintf("line %d names profile %s again (first on line %d)", i+1, name, first),
+				Fix: "give each profile once: a profile holds one session"}
+		}
+		seen[name] = i + 1
+		arn, err := c.roleARN("role-profiles", role)
+		if err != nil {
+			ie := err.(*InputError)
+			ie.Problem = fmt.Sprintf("line %d: role %s", i+1, ie.Problem)
+			return ie
+		}
+		c.RoleProfiles = append(c.RoleProfiles, RoleProfile{Profile: name, Role: role, ARN: arn})
+	}
+	switch n := len(c.RoleProfiles); {
+	case n == 0:
+		return &InputError{Input: "role-profiles", Problem: "has no PROFILE=ROLE line",
+			Fix: "give one profile a line, such as dev=arn:aws:iam::111111111111:role/deploy, or remove the input"}
+	case n > MaxRoleProfiles:
+		return &InputError{Input: "role-profiles", Problem: fmt.Sprintf("lists %d profiles", n),
+			Fix: fmt.Sprintf("give at most %d, or split them over several steps", MaxRoleProfiles)}
 	}
 	return nil
+}
+
+// ProfilesNeedAccount reports whether a line of role-profiles gives a bare
+// role name, which needs the caller's account.
+func (c *Config) ProfilesNeedAccount() bool {
+	for _, p := range c.RoleProfiles {
+		if p.ARN == "" {
+			return true
+		}
+	}
+	return false
+}
+
+// ExpandRoles sets the ARN of each bare role name of role-profiles from the
+// caller's account.
+func (c *Config) ExpandRoles(account string) {
+	for i, p := range c.RoleProfiles {
+		if p.ARN == "" {
+			c.RoleProfiles[i].ARN = fmt.Sprintf("arn:%s:iam::%s:role/%s", c.Partition, account, p.Role)
+		}
+	}
 }
 
 // NeedsAccount reports whether role-to-assume is a bare role name, which can
@@ -478,7 +595,7 @@ func (c *Config) checkWebIdentity() error {
 		return nil
 	}
 	switch {
-	case c.RoleToAssume == "":
+	case c.RoleToAssume == "" && len(c.RoleProfiles) == 0:
 		return &InputError{Input: "web-identity-token-file", Value: c.WebIdentityTokenFile, Problem: "needs " + Ref("role-to-assume"),
 			Fix: "set " + Ref("role-to-assume") + " to the ARN of the role whose trust policy accepts the token"}
 	case c.AccessKeyID != "":
@@ -523,13 +640,13 @@ func (c *Config) checkProfile() error {
 	if strings.Contains(c.JobContainerID, "${{") {
 		c.JobContainerID = ""
 	}
-	c.OutputEnvCredentials = c.AWSProfile == ""
+	c.OutputEnvCredentials = c.AWSProfile == "" && len(c.RoleProfiles) == 0
 	if c.OutputEnvCredentialsSet != nil {
 		c.OutputEnvCredentials = *c.OutputEnvCredentialsSet
 	}
 	if c.AWSProfile == "" {
 		switch {
-		case c.OverwriteAWSProfile:
+		case c.OverwriteAWSProfile && len(c.RoleProfiles) == 0:
 			return &InputError{Input: "overwrite-aws-profile", Value: "true", Problem: "needs " + Ref("aws-profile"),
 				Fix: "set " + Ref("aws-profile") + " to the profile to write, or remove " + Ref("overwrite-aws-profile")}
 		case c.RefreshCredentials:
