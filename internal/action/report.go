@@ -57,6 +57,8 @@ func (e *IDTokenError) Unwrap() error { return e.Err }
 type AccountNotAllowedError struct {
 	Account string
 	Allowed []string
+	// Profile is the line of role-profiles whose role is in Account, if any.
+	Profile string
 }
 
 func (e *AccountNotAllowedError) Error() string {
@@ -64,6 +66,10 @@ func (e *AccountNotAllowedError) Error() string {
 }
 
 func (e *AccountNotAllowedError) render(w words) string {
+	if e.Profile != "" {
+		return fmt.Sprintf("the role of profile %s is in account %s, which %s (%s) does not list; nothing was %s",
+			e.Profile, e.Account, w.Ref("allowed-account-ids"), strings.Join(e.Allowed, ", "), w.pick("exported", "printed"))
+	}
 	return fmt.Sprintf("the credentials belong to account %s, which %s (%s) does not list; nothing was %s",
 		e.Account, w.Ref("allowed-account-ids"), strings.Join(e.Allowed, ", "), w.pick("exported", "printed"))
 }
@@ -141,7 +147,11 @@ func ExplainWith(err error, names inputs.Names) (string, int) {
 		}
 		return msg, ExitBadInput
 	case errors.As(err, &notAllow):
-		return notAllow.render(w) + ". Check " + w.Ref("role-to-assume") + ", or add the account to " + w.Ref("allowed-account-ids") + " if it is expected.", ExitRefused
+		check := "role-to-assume"
+		if notAllow.Profile != "" {
+			check = "role-profiles"
+		}
+		return notAllow.render(w) + ". Check " + w.Ref(check) + ", or add the account to " + w.Ref("allowed-account-ids") + " if it is expected.", ExitRefused
 	case errors.As(err, &idErr):
 		var fe *idtoken.FetchError
 		if errors.As(err, &fe) && (fe.Status == 401 || fe.Status == 403) {

@@ -38,7 +38,15 @@ func (r *runner) runRoleProfiles(ctx context.Context, t *targets) error {
 			}
 		}
 	}
-	// Every check of every profile runs before the first STS call.
+	// Every check of every profile runs before the first STS call: an ARN
+	// names its account.
+	for _, p := range cfg.RoleProfiles {
+		if p.ARN != "" {
+			if err := r.checkProfileAccount(p.Profile, stsclient.AccountOf(p.ARN)); err != nil {
+				return err
+			}
+		}
+	}
 	plans := make([]*profilePlan, len(cfg.RoleProfiles))
 	for i, p := range cfg.RoleProfiles {
 		plan, err := r.planProfile(p.Profile)
@@ -60,8 +68,8 @@ func (r *runner) runRoleProfiles(ctx context.Context, t *targets) error {
 		if cfg.MaskAccountID {
 			r.log.Mask(pr.res.Account)
 		}
-		if err := r.checkAccount(pr.res.Account); err != nil {
-			return fmt.Errorf("profile %s (%s): %w", pr.Profile, pr.ARN, err)
+		if err := r.checkProfileAccount(pr.Profile, pr.res.Account); err != nil {
+			return err
 		}
 	}
 
@@ -113,6 +121,16 @@ func (r *runner) runRoleProfiles(ctx context.Context, t *targets) error {
 		return errors.Join(fmt.Errorf("writing the log: %w", err), undoExports(), undo())
 	}
 	return nil
+}
+
+// checkProfileAccount applies allowed-account-ids to the role of profile.
+func (r *runner) checkProfileAccount(profile, account string) error {
+	err := r.checkAccount(account)
+	var na *AccountNotAllowedError
+	if errors.As(err, &na) {
+		na.Profile = profile
+	}
+	return err
 }
 
 // obtainProfiles assumes the role of every line of role-profiles. The
