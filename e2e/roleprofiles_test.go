@@ -249,3 +249,28 @@ func TestRoleProfilesInputErrors(t *testing.T) {
 		})
 	}
 }
+
+// A throttled call of role-profiles is retried as any STS call is, and the
+// step succeeds with every profile.
+func TestRoleProfilesRetryThrottledCalls(t *testing.T) {
+	t.Parallel()
+	e, url := world(t)
+	e.AddRole(auditRole)
+	e.AddRole(callerRole)
+	e.Inject("AssumeRole", ststest.Throttle, ststest.Throttle)
+	job := runnertest.NewJob(t, manifest)
+	r := job.Run(t, runnertest.Binary(binary), runnertest.Step{Inputs: with(url,
+		"role-profiles", "prod="+ststest.DemoRole.ARN+"\naudit="+auditRole.ARN+"\nci="+callerRole.ARN)})
+	if r.ExitCode != 0 {
+		t.Fatalf("exit %d\n%s", r.ExitCode, r.Stdout)
+	}
+	if n := e.CallCount("AssumeRole"); n != 5 {
+		t.Errorf("%d AssumeRole calls, want 3 and 2 retries", n)
+	}
+	if out := roleProfilesOutput(t, r); len(out) != 3 {
+		t.Errorf("output %v", out)
+	}
+	if !strings.Contains(r.Stdout, "Throttling") {
+		t.Errorf("the retries are not logged:\n%s", r.Stdout)
+	}
+}

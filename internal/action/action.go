@@ -114,6 +114,13 @@ func (r *runner) run(ctx context.Context) error {
 		exp.env = append(exp.env, env...)
 		undo = u
 	}
+	return r.export(targets, exp, res.Message, undo)
+}
+
+// export writes exp once every session is masked and the profile files
+// are written (undo takes those back), then logs closing. On any failure
+// it takes back what it wrote: the step exports all or nothing.
+func (r *runner) export(targets *targets, exp *exports, closing string, undo func() error) error {
 	if err := r.log.Err(); err != nil {
 		// The masks may not have reached the runner: export nothing.
 		return errors.Join(fmt.Errorf("writing the log: %w", err), undo())
@@ -125,7 +132,7 @@ func (r *runner) run(ctx context.Context) error {
 	if err := targets.writeSummary(exp); err != nil {
 		r.log.Warning(fmt.Sprintf("the step summary was not written: %v", err))
 	}
-	r.log.Info(res.Message)
+	r.log.Info(closing)
 	if err := r.log.Err(); err != nil {
 		// The step fails, and the runner would still apply the exports:
 		// take them back, and the profile's files.

@@ -123,18 +123,28 @@ func (r *runner) runFlow(ctx context.Context, endpoint stsEndpoint, f flow) (*Re
 	if cfg.NeedsAccount() {
 		// A bare role name needs the caller's account: the one case with a
 		// second STS call.
-		_, account, err := client.CallerIdentity(ctx)
+		account, err := r.callerAccount(ctx, client, src)
 		if err != nil {
-			return nil, &CallError{Source: "credentials from " + src.name, Err: err}
-		}
-		if cfg.MaskAccountID {
-			r.log.Mask(account)
+			return nil, err
 		}
 		cfg.ExpandRole(account)
 		r.log.Info(fmt.Sprintf("role-to-assume %s is a role name: assuming %s in the caller's account", cfg.RoleToAssume, cfg.RoleARN))
 	}
 	r.log.Info(fmt.Sprintf("Assuming %s with credentials from %s", cfg.RoleARN, src.name))
 	return r.assumeRole(ctx, client, src, cfg.RoleARN)
+}
+
+// callerAccount is the account of the credentials src, for bare role
+// names, masked with mask-aws-account-id.
+func (r *runner) callerAccount(ctx context.Context, client *stsclient.Client, src *source) (string, error) {
+	_, account, err := client.CallerIdentity(ctx)
+	if err != nil {
+		return "", &CallError{Source: "credentials from " + src.name, Err: err}
+	}
+	if r.cfg.MaskAccountID {
+		r.log.Mask(account)
+	}
+	return account, nil
 }
 
 // assumeRole assumes role with client, signed by src, with the session

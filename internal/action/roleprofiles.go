@@ -102,25 +102,12 @@ func (r *runner) runRoleProfiles(ctx context.Context, t *targets) error {
 			exp.env = append(exp.env, env...)
 		}
 	}
-	if err := r.log.Err(); err != nil {
-		return errors.Join(fmt.Errorf("writing the log: %w", err), undo())
-	}
-	undoExports, err := t.write(exp, r.env.Rand)
-	if err != nil {
-		return errors.Join(err, undo())
-	}
-	if err := t.writeSummary(exp); err != nil {
-		r.log.Warning(fmt.Sprintf("the step summary was not written: %v", err))
-	}
 	names := make([]string, len(results))
 	for i, pr := range results {
 		names[i] = pr.Profile
 	}
-	r.log.Info(fmt.Sprintf("Assumed %d roles; later steps select a session with --profile or AWS_PROFILE: %s", len(results), strings.Join(names, ", ")))
-	if err := r.log.Err(); err != nil {
-		return errors.Join(fmt.Errorf("writing the log: %w", err), undoExports(), undo())
-	}
-	return nil
+	return r.export(t, exp, fmt.Sprintf("Assumed %d roles; later steps select a session with --profile or AWS_PROFILE: %s",
+		len(results), strings.Join(names, ", ")), undo)
 }
 
 // checkProfileAccount applies allowed-account-ids to the role of profile.
@@ -182,12 +169,9 @@ func (r *runner) obtainProfiles(ctx context.Context, endpoint stsEndpoint) ([]pr
 		}
 		client := r.client(endpoint, src)
 		if cfg.ProfilesNeedAccount() {
-			_, account, err := client.CallerIdentity(ctx)
+			account, err := r.callerAccount(ctx, client, src)
 			if err != nil {
-				return nil, &CallError{Source: "credentials from " + src.name, Err: err}
-			}
-			if cfg.MaskAccountID {
-				r.log.Mask(account)
+				return nil, err
 			}
 			cfg.ExpandRoles(account)
 			r.log.Info("role-profiles gives role names: assuming them in the caller's account")
