@@ -115,7 +115,7 @@ func actJobImage(t *testing.T) string {
 // the job container with the AWS CLI: the environment, a named profile, and
 // a profile that renews its session through credential_process. Each step
 // has its own session name, so the ARN a later step gets says which export
-// it used.
+// it used. A step with role-profiles writes two profiles at once.
 func TestActContainerJob(t *testing.T) {
 	t.Parallel()
 	act := actBinary(t)
@@ -123,6 +123,7 @@ func TestActContainerJob(t *testing.T) {
 	_, image := docker(t)
 	jobImg := actJobImage(t)
 	e, url := world(t)
+	e.AddRole(auditRole)
 
 	dir := t.TempDir()
 	repo := filepath.Join(dir, "repo")
@@ -161,6 +162,12 @@ func TestActContainerJob(t *testing.T) {
 		step("env-export") + later("env.arn") +
 		step("named-profile", "aws-profile", "prod") + later("profile.arn", "--profile", "prod") +
 		step("renewing", "aws-profile", "renew", "refresh-credentials", "true") + later("refresh.arn", "--profile", "renew") +
+		// Two roles in one step, each a profile.
+		fmt.Sprintf("      - uses: ./action\n        with:\n          aws-region: us-east-1\n          sts-endpoint: %s\n"+
+			"          aws-access-key-id: %s\n          aws-secret-access-key: ${{ secrets.SECRET_KEY }}\n          role-session-name: many\n"+
+			"          role-profiles: |\n            # two accounts\n            many-deploy=%s\n            many-audit=%s\n",
+			url, ststest.DemoUser.AccessKeyID, ststest.DemoRole.ARN, auditRole.ARN) +
+		later("many-deploy.arn", "--profile", "many-deploy") + later("many-audit.arn", "--profile", "many-audit") +
 		// The profile's files are where the job container reads them.
 		"      - shell: bash\n        run: cat \"$AWS_CONFIG_FILE\" > \"$GITHUB_WORKSPACE/config.txt\"\n"
 	wf := filepath.Join(dir, "deploy.yml")
@@ -182,10 +189,15 @@ func TestActContainerJob(t *testing.T) {
 		t.Fatalf("act: %v\n%s", err, out)
 	}
 	want := func(session string) string { return "arn:aws:sts::222222222222:assumed-role/deploy/" + session }
-	for file, session := range map[string]string{"env.arn": "env-export", "profile.arn": "named-profile", "refresh.arn": "renewing"} {
+	for file, session := range map[string]string{"env.arn": "env-export", "profile.arn": "named-profile", "refresh.arn": "renewing", "many-deploy.arn": "many",
+		"many-audit.arn": "!arn:aws:sts::333333333333:assumed-role/readonly/many"} {
+		w := want(session)
+		if arn, ok := strings.CutPrefix(session, "!"); ok {
+			w = arn
+		}
 		got, err := os.ReadFile(filepath.Join(repo, file))
-		if err != nil || strings.TrimSpace(string(got)) != want(session) {
-			t.Errorf("%s: %q (%v), want %s", file, got, err, want(session))
+		if err != nil || strings.TrimSpace(string(got)) != w {
+			t.Errorf("%s: %q (%v), want %s", file, got, err, w)
 		}
 	}
 	config, err := os.ReadFile(filepath.Join(repo, "config.txt"))
