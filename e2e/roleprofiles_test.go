@@ -274,3 +274,57 @@ func TestRoleProfilesRetryThrottledCalls(t *testing.T) {
 		t.Errorf("the retries are not logged:\n%s", r.Stdout)
 	}
 }
+
+// With refresh-credentials each profile renews its own role, as a step
+// with role-to-assume and aws-profile would write it: a renewal assumes
+// that role again (a bare name as the ARN it became).
+func TestRoleProfilesRefreshing(t *testing.T) {
+	t.Parallel()
+	e, url := world(t)
+	e.AddRole(auditRole)
+	e.AddRole(callerRole)
+	job := runnertest.NewJob(t, manifest)
+	r := job.Run(t, runnertest.Binary(binary), runnertest.Step{Inputs: with(url, "refresh-credentials", "true",
+		"role-profiles", "prod="+ststest.DemoRole.ARN+"\naudit="+auditRole.ARN+"\nci=ci")})
+	want := map[string]string{
+		"prod":  "arn:aws:sts::222222222222:assumed-role/deploy/GitHubActions",
+		"audit": "arn:aws:sts::333333333333:assumed-role/readonly/GitHubActions",
+		"ci":    "arn:aws:sts::111111111111:assumed-role/ci/GitHubActions",
+	}
+	checkProfilesWork(t, e, job, r, url, want)
+	config, _ := os.ReadFile(filepath.Join(refreshDir(job), "config"))
+	for profile := range want {
+		line := "credential_process = " + filepath.Join(refreshDir(job), "assume-role") + " credential-process --spec " + specOf(job, profile) + "\n"
+		if !strings.Contains(string(config), line) {
+			t.Errorf("profile %s lacks %q:\n%s", profile, line, config)
+		}
+		if !strings.Contains(r.State["files"], specOf(job, profile)) {
+			t.Errorf("the post stage is not told of %s's spec: %q", profile, r.State["files"])
+		}
+	}
+	if n := strings.Count(r.State["files"], filepath.Join(refreshDir(job), "assume-role")+"\n"); n != 1 {
+		t.Errorf("the binary is listed %d times in the state: %q", n, r.State["files"])
+	}
+	// The CLI used the step's sessions; without them each profile
+	// assumes its own role again.
+	before := e.CallCount("AssumeRole")
+	for profile := range want {
+		if err := os.Remove(filepath.Join(refreshDir(job), profile+".session.json")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for profile, arn := range want {
+		if got, code, stderr := profileIdentity(t, job, url, profile); code != 0 || got != arn {
+			t.Errorf("renewed --profile %s: %q, exit %d %s", profile, got, code, stderr)
+		}
+	}
+	renewed := map[string]bool{}
+	for _, c := range assumeRoleCalls(e)[before:] {
+		renewed[c.Params.Get("RoleArn")] = true
+	}
+	for _, arn := range []string{ststest.DemoRole.ARN, auditRole.ARN, callerRole.ARN} {
+		if !renewed[arn] {
+			t.Errorf("no renewal assumed %s: %v", arn, renewed)
+		}
+	}
+}

@@ -367,18 +367,29 @@ func (r *runner) writeProfile(plan *profilePlan, res *Result, t *targets) (env [
 	if res.Session == nil {
 		return nil, nil, &ProfileError{Err: fmt.Errorf("there is no new session to write: the job's existing credentials were kept")}
 	}
-	if err := r.writeProfileState(plan, t); err != nil {
+	if err := r.writeProfileState(t, plan); err != nil {
 		return nil, nil, err
 	}
 	return r.writeProfileFiles(plan, res)
 }
 
-// writeProfileState tells the post stage which files of plan to delete.
-func (r *runner) writeProfileState(plan *profilePlan, t *targets) error {
-	place := plan.place
-	files := []string{place.write.Credentials, place.write.Config}
-	if rp := plan.refresh; rp != nil {
-		files = append(files, filepath.Join(place.writeDir, binaryName), rp.write.Spec, rp.write.Session, rp.write.Lock)
+// writeProfileState tells the post stage which files of the plans to
+// delete, each once.
+func (r *runner) writeProfileState(t *targets, plans ...*profilePlan) error {
+	var files []string
+	seen := make(map[string]bool)
+	for _, plan := range plans {
+		place := plan.place
+		fs := []string{place.write.Credentials, place.write.Config}
+		if rp := plan.refresh; rp != nil {
+			fs = append(fs, filepath.Join(place.writeDir, binaryName), rp.write.Spec, rp.write.Session, rp.write.Lock)
+		}
+		for _, f := range fs {
+			if !seen[f] {
+				seen[f] = true
+				files = append(files, f)
+			}
+		}
 	}
 	state := []filecmd.Entry{{Name: StateFiles, Value: strings.Join(files, "\n")}}
 	return filecmd.Append(filecmd.State, t.state, state, r.env.Rand)

@@ -48,12 +48,17 @@ func (r *runner) runRoleProfiles(ctx context.Context, t *targets) error {
 		}
 	}
 	plans := make([]*profilePlan, len(cfg.RoleProfiles))
+	subs := make([]*runner, len(cfg.RoleProfiles))
 	for i, p := range cfg.RoleProfiles {
-		plan, err := r.planProfile(p.Profile)
+		subs[i] = r.forProfile(p)
+		plan, err := subs[i].planProfile(p.Profile)
 		if err != nil {
-			return err
+			return fmt.Errorf("profile %s: %w", p.Profile, err)
 		}
 		plans[i] = plan
+		// A refreshing profile renewed by the machine's credentials must
+		// be assumed with them too.
+		r.machineOnly = r.machineOnly || subs[i].machineOnly
 	}
 
 	var results []profileResult
@@ -81,7 +86,7 @@ func (r *runner) runRoleProfiles(ctx context.Context, t *targets) error {
 		return err
 	}
 	// The profiles share one directory and so one state entry.
-	if err := r.writeProfileState(plans[0], t); err != nil {
+	if err := r.writeProfileState(t, plans...); err != nil {
 		return err
 	}
 	var undos []func() error
@@ -93,7 +98,9 @@ func (r *runner) runRoleProfiles(ctx context.Context, t *targets) error {
 		return errors.Join(errs...)
 	}
 	for i, plan := range plans {
-		env, u, err := r.writeProfileFiles(plan, results[i].res)
+		// A bare name is an ARN by now.
+		subs[i].cfg.RoleARN = results[i].ARN
+		env, u, err := subs[i].writeProfileFiles(plan, results[i].res)
 		if err != nil {
 			return errors.Join(err, undo())
 		}
@@ -108,6 +115,25 @@ func (r *runner) runRoleProfiles(ctx context.Context, t *targets) error {
 	}
 	return r.export(t, exp, fmt.Sprintf("Assumed %d roles; later steps select a session with --profile or AWS_PROFILE: %s",
 		len(results), strings.Join(names, ", ")), undo)
+}
+
+// forProfile is the runner of one line of role-profiles as if it were a
+// step of its own with role-to-assume and aws-profile: a refreshing
+// profile's spec then renews that one role, as such a step's would.
+func (r *runner) forProfile(p inputs.RoleProfile) *runner {
+	cfg := *r.cfg
+	cfg.RoleToAssume, cfg.RoleARN, cfg.AWSProfile = p.Role, p.ARN, p.Profile
+	cfg.RoleProfilesText, cfg.RoleProfiles = "", nil
+	raw := make(map[string]string, len(r.raw))
+	for k, v := range r.raw {
+		raw[k] = v
+	}
+	raw[inputs.Prefix+"ROLE-TO-ASSUME"] = p.Role
+	raw[inputs.Prefix+"AWS-PROFILE"] = p.Profile
+	delete(raw, inputs.Prefix+"ROLE-PROFILES")
+	sub := *r
+	sub.cfg, sub.raw = &cfg, raw
+	return &sub
 }
 
 // checkProfileAccount applies allowed-account-ids to the role of profile.

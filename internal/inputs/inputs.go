@@ -378,8 +378,6 @@ func (c *Config) checkRoleProfiles() error {
 		return conflict("role-to-assume", "give every role as a PROFILE=ROLE line of "+Ref("role-profiles")+", or use "+Ref("role-to-assume")+" alone for one role")
 	case c.AWSProfile != "":
 		return conflict("aws-profile", "each line of "+Ref("role-profiles")+" names its own profile: remove "+Ref("aws-profile"))
-	case c.RefreshCredentials:
-		return conflict("refresh-credentials", "profiles that renew themselves are written one role a step: use "+Ref("role-to-assume")+" with "+Ref("aws-profile")+", or remove "+Ref("refresh-credentials"))
 	case c.UseExistingCredentials:
 		return conflict("use-existing-credentials", "the job's existing credentials are one identity, not one a profile: remove "+Ref("use-existing-credentials"))
 	case c.OutputCredentials:
@@ -649,8 +647,8 @@ func (c *Config) checkProfile() error {
 		case c.OverwriteAWSProfile && len(c.RoleProfiles) == 0:
 			return &InputError{Input: "overwrite-aws-profile", Value: "true", Problem: "needs " + Ref("aws-profile"),
 				Fix: "set " + Ref("aws-profile") + " to the profile to write, or remove " + Ref("overwrite-aws-profile")}
-		case c.RefreshCredentials:
-			return &InputError{Input: "refresh-credentials", Value: "true", Problem: "needs " + Ref("aws-profile"),
+		case c.RefreshCredentials && len(c.RoleProfiles) == 0:
+			return &InputError{Input: "refresh-credentials", Value: "true", Problem: "needs " + Ref("aws-profile") + " or " + Ref("role-profiles"),
 				Fix: "set " + Ref("aws-profile") + ": the renewing session lives in that profile, which later steps select with --profile or AWS_PROFILE"}
 		}
 		return nil

@@ -37,6 +37,10 @@ ci=ci-role
 	if got := c.RoleProfiles[2].ARN; got != "arn:aws-us-gov:iam::333333333333:role/ci-role" || c.ProfilesNeedAccount() || c.RoleProfiles[0].ARN != want[0].ARN {
 		t.Errorf("expanded: %+v", c.RoleProfiles)
 	}
+	// Each profile may renew itself.
+	if _, err := Parse(in("aws-region", "us-east-1", "role-profiles", "a=arn:aws:iam::111111111111:role/x", "refresh-credentials", "true")); err != nil {
+		t.Errorf("refresh-credentials with role-profiles: %v", err)
+	}
 	// A token file may go with role-profiles instead of role-to-assume.
 	if _, err := Parse(in("aws-region", "us-east-1", "role-profiles", "a=arn:aws:iam::111111111111:role/x", "web-identity-token-file", "t.jwt")); err != nil {
 		t.Errorf("token file with role-profiles: %v", err)
@@ -56,7 +60,6 @@ func TestRoleProfilesRefused(t *testing.T) {
 	}{
 		"with role-to-assume":    {[]string{"role-to-assume", role}, "input role-profiles conflicts with role-to-assume: give every role as a PROFILE=ROLE line of role-profiles, or use role-to-assume alone for one role"},
 		"with aws-profile":       {[]string{"aws-profile", "x"}, "input role-profiles conflicts with aws-profile: "},
-		"with refresh":           {[]string{"refresh-credentials", "true"}, "input role-profiles conflicts with refresh-credentials: "},
 		"with existing":          {[]string{"use-existing-credentials", "true"}, "conflicts with use-existing-credentials"},
 		"with output-creds":      {[]string{"output-credentials", "true"}, "conflicts with output-credentials"},
 		"with env output":        {[]string{"output-env-credentials", "true"}, "conflicts with output-env-credentials"},
