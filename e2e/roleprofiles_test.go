@@ -328,3 +328,40 @@ func TestRoleProfilesRefreshing(t *testing.T) {
 		}
 	}
 }
+
+// role-chaining: an earlier step's OIDC session assumes every role; with
+// mask-aws-account-id each role's account is masked and kept out of the
+// summary.
+func TestRoleProfilesChainedAndMasked(t *testing.T) {
+	t.Parallel()
+	e, url, _, job := oidcWorld(t)
+	e.AddRole(ststest.Role{ARN: "arn:aws:iam::333333333333:role/chain", Trust: []string{ststest.DemoOIDCRole.ARN}, AllowTagSession: true})
+	if r := job.Run(t, runnertest.Binary(binary), runnertest.Step{Inputs: keyless(url, "role-to-assume", ststest.DemoOIDCRole.ARN)}); r.ExitCode != 0 {
+		t.Fatalf("OIDC step: exit %d\n%s", r.ExitCode, r.Stdout)
+	}
+	first := lastIssued(t, e)
+	r := job.Run(t, runnertest.Binary(binary), runnertest.Step{Inputs: keyless(url, "role-chaining", "true", "mask-aws-account-id", "true",
+		"role-profiles", "prod="+ststest.DemoRole.ARN+"\naudit=arn:aws:iam::333333333333:role/chain")})
+	if r.ExitCode != 0 {
+		t.Fatalf("exit %d\n%s", r.ExitCode, r.Stdout)
+	}
+	for _, c := range e.Calls()[1:] {
+		if c.Action != "AssumeRole" || c.AccessKeyID != first.AccessKeyID {
+			t.Errorf("every call must be AssumeRole signed by the OIDC session: %+v", c)
+		}
+	}
+	if got := e.CallCount("AssumeRole"); got != 2 {
+		t.Errorf("%d AssumeRole calls, want 2", got)
+	}
+	masked := strings.Join(r.Masks, "\n")
+	for _, acct := range []string{"222222222222", "333333333333"} {
+		if !strings.Contains(masked, acct) || strings.Contains(r.Summary, acct) {
+			t.Errorf("account %s: masked %v, in the summary %v", acct, strings.Contains(masked, acct), strings.Contains(r.Summary, acct))
+		}
+	}
+	for profile, arn := range map[string]string{"prod": "arn:aws:sts::222222222222:assumed-role/deploy/GitHubActions", "audit": "arn:aws:sts::333333333333:assumed-role/chain/GitHubActions"} {
+		if got, code, stderr := profileIdentity(t, job, url, profile); code != 0 || got != arn {
+			t.Errorf("--profile %s: %q, exit %d %s", profile, got, code, stderr)
+		}
+	}
+}
