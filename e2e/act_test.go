@@ -115,7 +115,7 @@ func actJobImage(t *testing.T) string {
 // the job container with the AWS CLI: the environment, a named profile, and
 // a profile that renews its session through credential_process. Each step
 // has its own session name, so the ARN a later step gets says which export
-// it used. A step with role-profiles writes two profiles at once.
+// it used. A step with role-profiles writes three profiles, in three accounts, at once.
 func TestActContainerJob(t *testing.T) {
 	t.Parallel()
 	act := actBinary(t)
@@ -124,6 +124,7 @@ func TestActContainerJob(t *testing.T) {
 	jobImg := actJobImage(t)
 	e, url := world(t)
 	e.AddRole(auditRole)
+	e.AddRole(callerRole)
 
 	dir := t.TempDir()
 	repo := filepath.Join(dir, "repo")
@@ -162,12 +163,13 @@ func TestActContainerJob(t *testing.T) {
 		step("env-export") + later("env.arn") +
 		step("named-profile", "aws-profile", "prod") + later("profile.arn", "--profile", "prod") +
 		step("renewing", "aws-profile", "renew", "refresh-credentials", "true") + later("refresh.arn", "--profile", "renew") +
-		// Two roles in one step, each a profile.
+		// Three roles in one step, each a profile.
 		fmt.Sprintf("      - uses: ./action\n        with:\n          aws-region: us-east-1\n          sts-endpoint: %s\n"+
 			"          aws-access-key-id: %s\n          aws-secret-access-key: ${{ secrets.SECRET_KEY }}\n          role-session-name: many\n"+
-			"          role-profiles: |\n            # two accounts\n            many-deploy=%s\n            many-audit=%s\n",
-			url, ststest.DemoUser.AccessKeyID, ststest.DemoRole.ARN, auditRole.ARN) +
+			"          role-profiles: |\n            # three accounts\n            many-deploy=%s\n            many-audit=%s\n            many-ci=%s\n",
+			url, ststest.DemoUser.AccessKeyID, ststest.DemoRole.ARN, auditRole.ARN, callerRole.ARN) +
 		later("many-deploy.arn", "--profile", "many-deploy") + later("many-audit.arn", "--profile", "many-audit") +
+		later("many-ci.arn", "--profile", "many-ci") +
 		// The profile's files are where the job container reads them.
 		"      - shell: bash\n        run: cat \"$AWS_CONFIG_FILE\" > \"$GITHUB_WORKSPACE/config.txt\"\n"
 	wf := filepath.Join(dir, "deploy.yml")
@@ -190,7 +192,7 @@ func TestActContainerJob(t *testing.T) {
 	}
 	want := func(session string) string { return "arn:aws:sts::222222222222:assumed-role/deploy/" + session }
 	for file, session := range map[string]string{"env.arn": "env-export", "profile.arn": "named-profile", "refresh.arn": "renewing", "many-deploy.arn": "many",
-		"many-audit.arn": "!arn:aws:sts::333333333333:assumed-role/readonly/many"} {
+		"many-audit.arn": "!arn:aws:sts::333333333333:assumed-role/readonly/many", "many-ci.arn": "!arn:aws:sts::111111111111:assumed-role/ci/many"} {
 		w := want(session)
 		if arn, ok := strings.CutPrefix(session, "!"); ok {
 			w = arn
