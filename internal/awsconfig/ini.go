@@ -329,6 +329,31 @@ func (d *doc) edit(match func(string) bool, section []string, m mode) *edited {
 // which makes it a continuation of that option's value. ok is true when the
 // edited document has exactly the headers it should.
 func (d *doc) headerLost(e *edited) (lost int, ok bool) {
+	wasHeader := func(i int) bool {
+		if o := e.origin[i]; o >= 0 {
+			return d.lines[o].kind == kindHeader
+		}
+		_, ok := headerName(trimSpace(e.text[i]))
+		return ok
+	}
+	// Line by line, so that the blame falls on the header that was lost even
+	// when another header has the same name.
+	lines := parse(e.String()).lines
+	if len(lines) != len(e.text) {
+		// The edit joined or split lines: compare the headers by name.
+		return d.headerLostByName(e)
+	}
+	for i := range e.text {
+		if was, is := wasHeader(i), lines[i].kind == kindHeader; was != is {
+			return max(e.origin[i], 0), false
+		}
+	}
+	return 0, true
+}
+
+// headerLostByName compares the headers the edited document should have
+// with those it has, in order and by name.
+func (d *doc) headerLostByName(e *edited) (lost int, ok bool) {
 	type want struct {
 		name   string
 		origin int
