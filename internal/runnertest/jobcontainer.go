@@ -91,12 +91,7 @@ func IsolatedAs(path, name string, mounts func(Dirs) []Mount) Launcher {
 // credential_process command) fails as it would in the job container. The
 // mounts vanish with the namespace when the command exits.
 func (j *Job) ContainerCommand(ctx context.Context, argv ...string) *exec.Cmd {
-	env := map[string]string{}
-	for k, v := range j.Env {
-		env[k] = v
-	}
-	env["GITHUB_WORKSPACE"] = j.Dirs.Workspace
-	env["RUNNER_TEMP"] = j.Dirs.Temp
+	env := j.runEnv()
 	env["RUNNER_WORKSPACE"] = filepath.Dir(j.Dirs.Workspace)
 	mounts := JobContainerMounts(j.Dirs)
 	cenv := ContainerEnv(env, mounts)

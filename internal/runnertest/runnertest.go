@@ -375,18 +375,25 @@ func (j *Job) Exec(ctx context.Context, launch Launcher, s Step) (*Result, error
 	return r, nil
 }
 
+// runEnv is the environment of a later run: step on the host: the job's
+// (the workflow's plus every export so far) and the runner's directories.
+func (j *Job) runEnv() map[string]string {
+	env := make(map[string]string, len(j.Env)+3)
+	for k, v := range j.Env {
+		env[k] = v
+	}
+	env["GITHUB_WORKSPACE"] = j.Dirs.Workspace
+	env["RUNNER_TEMP"] = j.Dirs.Temp
+	return env
+}
+
 // Command returns argv as a later run: step would run it: in the
 // workspace, with the job's environment (the workflow's plus every export
 // so far) and HOME of the host. Entries the caller appends to its Env win,
 // since os/exec uses the last value of a name.
 func (j *Job) Command(ctx context.Context, argv ...string) *exec.Cmd {
-	env := map[string]string{}
-	for k, v := range j.Env {
-		env[k] = v
-	}
+	env := j.runEnv()
 	env["HOME"] = j.Dirs.HostHome
-	env["GITHUB_WORKSPACE"] = j.Dirs.Workspace
-	env["RUNNER_TEMP"] = j.Dirs.Temp
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Env = Environ(env)
 	cmd.Dir = j.Dirs.Workspace
